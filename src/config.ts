@@ -1,0 +1,227 @@
+import type { Clock } from './clock.js';
+import { parseAesKey } from './crypto/envelope.js';
+import { ConfigError } from './errors.js';
+import type { Transport } from './transport/types.js';
+import { DEFAULT_LIMITS, type Limits } from './wire/limits.js';
+
+export interface Endpoint {
+  address: string;
+  port: number;
+}
+
+/** Timings in milliseconds. The defaults match the Python nodes' 3-second tick. */
+export interface Timing {
+  /** How often a healthy peer is pinged, and how often gossip runs. */
+  tickMs: number;
+  /** How often a suspected peer (one failed ping) is probed again. */
+  suspectProbeMs: number;
+  /** A peer silent this long, with at least two failed pings in a row, is declared gone. */
+  deadAfterMs: number;
+  /** Timeout of one request; bigger bodies get more (at least 1 MB/s). */
+  requestTimeoutMs: number;
+  /** Tries per request (pings: one, the failure detector retries). */
+  tries: number;
+  /** Pause between tries. */
+  retryDelayMs: number;
+  /** First and longest pause between attempts to reach a lost peer or bootstrap again. */
+  reconnectMinMs: number;
+  reconnectMaxMs: number;
+}
+
+export const DEFAULT_TIMING: Readonly<Timing> = Object.freeze({
+  tickMs: 3000,
+  suspectProbeMs: 1000,
+  deadAfterMs: 8000,
+  requestTimeoutMs: 2000,
+  tries: 3,
+  retryDelayMs: 500,
+  reconnectMinMs: 1000,
+  reconnectMaxMs: 60_000,
+});
+
+/** The options a program passes; see DSNodeConfig for what each means. */
+export interface DSNodeConfigInit {
+  nodeId: string;
+  port: number;
+  bootstrapNodes?: Endpoint[];
+  aesKey?: string | null;
+  credentialDir?: string | null;
+  networkIp?: string | null;
+  whitelistNodeIds?: string[] | null;
+  host?: string;
+  limits?: Partial<Limits>;
+  timing?: Partial<Timing>;
+  clock?: Clock;
+  transport?: Transport;
+}
+
+const PY_KEYS: Record<string, keyof DSNodeConfigInit | null> = {
+  node_id: 'nodeId',
+  port: 'port',
+  bootstrap_nodes: 'bootstrapNodes',
+  aes_key: 'aesKey',
+  credential_dir: 'credentialDir',
+  network_ip: 'networkIp',
+  whitelist_node_ids: 'whitelistNodeIds',
+  logging_dir: null, // accepted for compatibility; logging goes through events here
+};
+
+const INIT_KEYS = new Set<string>([
+  'nodeId',
+  'port',
+  'bootstrapNodes',
+  'aesKey',
+  'credentialDir',
+  'networkIp',
+  'whitelistNodeIds',
+  'host',
+  'limits',
+  'timing',
+  'clock',
+  'transport',
+]);
+
+/**
+ * A validated node configuration. Unknown keys are refused (a misspelt
+ * `bootstrap_node` would otherwise silently start a lonely node).
+ */
+export class DSNodeConfig {
+  readonly nodeId: string;
+  readonly port: number;
+  readonly bootstrapNodes: readonly Endpoint[];
+  /** 32 hex characters, or null for an unencrypted network. */
+  readonly aesKey: string | null;
+  /** Where keys live (Python layout); null keeps them in memory only. Default 'credentials'. */
+  readonly credentialDir: string | null;
+  /** This node's address as others reach it; null = learn it from the first Hello answer. */
+  readonly networkIp: string | null;
+  /** Node IDs allowed to talk to this node (own ID always allowed); null = anyone with the key. */
+  readonly whitelistNodeIds: readonly string[] | null;
+  /** Interface the server listens on. Default '0.0.0.0'. */
+  readonly host: string;
+  readonly limits: Readonly<Limits>;
+  readonly timing: Readonly<Timing>;
+  readonly clock: Clock | undefined;
+  readonly transport: Transport | undefined;
+
+  private constructor(init: DSNodeConfigInit) {
+    this.nodeId = checkNodeId(init.nodeId, 'nodeId');
+    this.port = checkPort(init.port, 'port', true);
+    this.bootstrapNodes = Object.freeze(checkEndpoints(init.bootstrapNodes ?? [], 'bootstrapNodes'));
+    if (init.aesKey != null) parseAesKey(init.aesKey, 'aesKey');
+    this.aesKey = init.aesKey ?? null;
+    this.credentialDir = optString(init.credentialDir, 'credentialDir', 'credentials', true);
+    this.networkIp = optString(init.networkIp, 'networkIp', null, true);
+    this.whitelistNodeIds = checkWhitelist(init.whitelistNodeIds);
+    this.host = optString(init.host, 'host', '0.0.0.0', false) as string;
+    this.limits = Object.freeze(mergeNumbers('limits', DEFAULT_LIMITS, init.limits));
+    this.timing = Object.freeze(mergeNumbers('timing', DEFAULT_TIMING, init.timing));
+    this.clock = init.clock;
+    this.transport = init.transport;
+  }
+
+  /** Validates a camelCase configuration object. */
+  static from(init: DSNodeConfigInit | DSNodeConfig): DSNodeConfig {
+    if (init instanceof DSNodeConfig) return init;
+    if (init === null || typeof init !== 'object') {
+      throw new ConfigError('config', 'must be an object');
+    }
+    for (const k of Object.keys(init)) {
+      if (!INIT_KEYS.has(k)) throw new ConfigError(k, 'is not a configuration field');
+    }
+    return new DSNodeConfig(init);
+  }
+
+  /**
+   * Takes the Python configuration dictionary (snake_case keys) with the
+   * Python defaults: credential_dir 'credentials', no AES key, no network_ip,
+   * no whitelist, no bootstrap nodes.
+   */
+  static fromDict(dict: Record<string, unknown>): DSNodeConfig {
+    if (dict === null || typeof dict !== 'object' || Array.isArray(dict)) {
+      throw new ConfigError('config', 'must be a dictionary');
+    }
+    const init: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(dict)) {
+      if (!(k in PY_KEYS)) throw new ConfigError(k, 'is not a configuration field');
+      const target = PY_KEYS[k];
+      if (target) init[target] = v;
+    }
+    if (!('node_id' in dict)) throw new ConfigError('node_id', 'is required');
+    if (!('port' in dict)) throw new ConfigError('port', 'is required');
+    return new DSNodeConfig(init as unknown as DSNodeConfigInit);
+  }
+}
+
+const utf8Length = (s: string) => Buffer.byteLength(s, 'utf8');
+
+function checkNodeId(v: unknown, field: string): string {
+  if (typeof v !== 'string' || v.length === 0) {
+    throw new ConfigError(field, `must be a non-empty string, got ${describe(v)}`);
+  }
+  if (utf8Length(v) > DEFAULT_LIMITS.maxNodeIdBytes) {
+    throw new ConfigError(field, `must be at most ${DEFAULT_LIMITS.maxNodeIdBytes} bytes of UTF-8`);
+  }
+  return v;
+}
+
+function checkPort(v: unknown, field: string, allowZero: boolean): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < (allowZero ? 0 : 1) || v > 65535) {
+    const range = allowZero ? '0 (any free port) to 65535' : '1 to 65535';
+    throw new ConfigError(field, `must be a whole number from ${range}, got ${describe(v)}`);
+  }
+  return v;
+}
+
+function checkEndpoints(v: unknown, field: string): Endpoint[] {
+  if (!Array.isArray(v)) throw new ConfigError(field, `must be a list, got ${describe(v)}`);
+  return v.map((e, i) => {
+    const f = `${field}[${i}]`;
+    if (e === null || typeof e !== 'object') throw new ConfigError(f, 'must be { address, port }');
+    const { address, port } = e as Record<string, unknown>;
+    if (typeof address !== 'string' || address.length === 0) {
+      throw new ConfigError(`${f}.address`, `must be a non-empty string, got ${describe(address)}`);
+    }
+    return { address, port: checkPort(port, `${f}.port`, false) };
+  });
+}
+
+function checkWhitelist(v: unknown): readonly string[] | null {
+  if (v == null) return null;
+  if (!Array.isArray(v)) throw new ConfigError('whitelistNodeIds', `must be a list, got ${describe(v)}`);
+  return Object.freeze(v.map((id, i) => checkNodeId(id, `whitelistNodeIds[${i}]`)));
+}
+
+function optString(
+  v: unknown,
+  field: string,
+  dflt: string | null,
+  nullable: boolean,
+): string | null {
+  if (v === undefined) return dflt;
+  if (v === null && nullable) return null;
+  if (typeof v !== 'string' || v.length === 0) {
+    throw new ConfigError(field, `must be a non-empty string, got ${describe(v)}`);
+  }
+  return v;
+}
+
+function mergeNumbers<T extends object>(field: string, base: T, over: Partial<T> | undefined): T {
+  if (over === undefined) return { ...base };
+  if (over === null || typeof over !== 'object') throw new ConfigError(field, 'must be an object');
+  const out = { ...base } as Record<string, unknown>;
+  for (const [k, v] of Object.entries(over)) {
+    if (!(k in base)) throw new ConfigError(`${field}.${k}`, 'is not a known setting');
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
+      throw new ConfigError(`${field}.${k}`, `must be a positive number, got ${describe(v)}`);
+    }
+    out[k] = v;
+  }
+  return out as T;
+}
+
+function describe(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+  if (Array.isArray(v)) return 'a list';
+  return v === null ? 'null' : typeof v === 'object' ? 'an object' : String(v);
+}

@@ -1,0 +1,194 @@
+import type { Clock } from '../clock.js';
+import type { DSNodeConfig } from '../config.js';
+import type { CredentialStore } from '../crypto/credentials.js';
+import type { Envelope } from '../crypto/envelope.js';
+import { PublicKey } from '../crypto/signing.js';
+import { DecodeError, DsnError } from '../errors.js';
+import type { Limits } from '../wire/limits.js';
+import {
+  type Hello,
+  type State,
+  encodeHello,
+  encodeState,
+  signedBytesHello,
+  signedBytesState,
+} from '../wire/packets.js';
+import { parseStateJson, pyJsonDumps, type StateMap } from '../wire/pyjson.js';
+import type { Emit } from './events.js';
+import type { LostPeer, Peer } from './peers.js';
+import { type HeldState, held, placeholder, supersedes } from './states.js';
+import type { Timestamps } from './timestamps.js';
+
+export const PROTOCOL_VERSION = '0.9.0';
+
+/**
+ * What a node knows and the rules for changing it: its identity and own
+ * State, the peer table, trust on first use, and which States are accepted.
+ * Inbound (handlers.ts) and outbound (outbound.ts) traffic both go through
+ * here, so every path applies the same checks.
+ */
+export class NodeCore {
+  readonly id: string;
+  readonly limits: Limits;
+  readonly peers = new Map<string, Peer>();
+  /** Evicted peers and unanswered bootstrap endpoints, retried with backoff; keyed "address:port". */
+  readonly lost = new Map<string, LostPeer>();
+  /** Own address as others reach it; '' until configured or detected. */
+  address: string;
+  port = 0;
+  own: HeldState;
+  /** Bumped with every own State; senders use it to coalesce. */
+  seq = 0;
+  private ownEncoded: Uint8Array | null = null;
+  private helloCache: { address: string; port: number; sig: Uint8Array } | null = null;
+  private readonly whitelist: Set<string> | null;
+
+  constructor(
+    readonly config: DSNodeConfig,
+    readonly clock: Clock,
+    readonly creds: CredentialStore,
+    readonly envelope: Envelope,
+    readonly timestamps: Timestamps,
+    readonly emit: Emit,
+  ) {
+    this.id = config.nodeId;
+    this.limits = config.limits;
+    this.address = config.networkIp ?? '';
+    this.whitelist = config.whitelistNodeIds ? new Set(config.whitelistNodeIds) : null;
+    this.own = this.sign(new Map());
+  }
+
+  // ---- own state ----------------------------------------------------------
+
+  /** Signs a new own State for `map` with a fresh, strictly increasing last_update. */
+  sign(map: StateMap): HeldState {
+    const stateJson = pyJsonDumps(map);
+    const packet: State = { nodeId: this.id, lastUpdate: this.timestamps.next(), sig: new Uint8Array(0), stateJson };
+    packet.sig = this.creds.keyPair.sign(signedBytesState(packet));
+    return held(packet, map);
+  }
+
+  setOwn(map: StateMap): void {
+    this.own = this.sign(map);
+    this.ownEncoded = null;
+    this.seq++;
+  }
+
+  ownStateBytes(): Uint8Array {
+    this.ownEncoded ??= encodeState(this.own.packet);
+    return this.ownEncoded;
+  }
+
+  /** The own Hello; its signature covers an empty detected_address (as the reference signs). */
+  hello(detectedAddress: string): Uint8Array {
+    const c = this.helloCache;
+    const h: Hello = {
+      version: PROTOCOL_VERSION,
+      nodeId: this.id,
+      address: this.address,
+      port: this.port,
+      publicKey: this.creds.keyPair.publicKey.raw,
+      sig: new Uint8Array(0),
+      detectedAddress: '',
+    };
+    if (c && c.address === this.address && c.port === this.port) {
+      h.sig = c.sig;
+    } else {
+      h.sig = this.creds.keyPair.sign(signedBytesHello(h));
+      this.helloCache = { address: this.address, port: this.port, sig: h.sig };
+    }
+    h.detectedAddress = detectedAddress;
+    return encodeHello(h);
+  }
+
+  // ---- trust ----------------------------------------------------------------
+
+  allowed(nodeId: string): boolean {
+    return this.whitelist === null || nodeId === this.id || this.whitelist.has(nodeId);
+  }
+
+  /**
+   * Checks a Hello: whitelist, version, own ID, signature (the reference does
+   * not check it; a response's signature covers an empty detected_address),
+   * and trust on first use. Returns the sender's key.
+   */
+  checkHello(h: Hello, isResponse: boolean): PublicKey {
+    if (!this.allowed(h.nodeId)) throw new DsnError('DSN_ERR_UNAUTHORIZED', `${h.nodeId} is not whitelisted`);
+    if (h.version !== PROTOCOL_VERSION) {
+      throw new DsnError('DSN_ERR_VERSION', `protocol version ${h.version} is not ${PROTOCOL_VERSION}`);
+    }
+    if (h.nodeId === this.id) throw new DsnError('DSN_ERR_OWN_ORIGIN', `${h.nodeId} is this node's own ID`);
+    if (!PublicKey.isValid(h.publicKey)) throw new DsnError('DSN_ERR_UNAUTHORIZED', 'public key is not on the curve');
+    const key = new PublicKey(h.publicKey);
+    if (!key.verify(signedBytesHello(h, isResponse), h.sig)) {
+      throw new DsnError('DSN_ERR_UNAUTHORIZED', 'hello signature does not verify');
+    }
+    const known = this.creds.known.get(h.nodeId);
+    if (known && !known.equals(key)) {
+      throw new DsnError('DSN_ERR_UNAUTHORIZED', `${h.nodeId} is known with a different key`);
+    }
+    return known ?? key;
+  }
+
+  /** Records a peer met through a Hello (either direction); persists a new key. */
+  async meet(nodeId: string, address: string, port: number, key: PublicKey): Promise<Peer> {
+    let peer = this.peers.get(nodeId);
+    if (!peer && this.peers.size >= this.limits.maxPeers) {
+      throw new DsnError('DSN_ERR_LIMIT', `peer limit of ${this.limits.maxPeers} reached`);
+    }
+    const isNewKey = !this.creds.known.has(nodeId);
+    const write = isNewKey ? this.creds.remember(nodeId, key) : null;
+    const now = this.clock.now();
+    if (peer) {
+      peer.address = address;
+      peer.port = port;
+      peer.lastHeard = now;
+      peer.failures = 0;
+    } else {
+      peer = { id: nodeId, address, port, key, state: placeholder(nodeId), lastHeard: now, failures: 0, lastProbe: now, pinging: false };
+      this.peers.set(nodeId, peer);
+      this.emit('peer', nodeId);
+    }
+    this.lost.delete(`${address}:${port}`);
+    if (write) {
+      await write.catch((err: Error) => this.emit('alert', `could not store the key of ${nodeId}: ${err.message}`));
+    }
+    return peer;
+  }
+
+  heard(peer: Peer): void {
+    peer.lastHeard = this.clock.now();
+    peer.failures = 0;
+  }
+
+  // ---- states ---------------------------------------------------------------
+
+  /**
+   * Verifies a State against the stored key of its node: parse the JSON,
+   * re-serialise it the Python way (what the Python receiver verifies over),
+   * check the signature over that text.
+   */
+  verifyState(s: State, key: PublicKey): HeldState {
+    const map = parseStateJson(s.stateJson, this.limits);
+    const canonical = pyJsonDumps(map);
+    const packet = canonical === s.stateJson ? s : { ...s, stateJson: canonical };
+    if (!key.verify(signedBytesState(packet), s.sig)) {
+      throw new DsnError('DSN_ERR_UNAUTHORIZED', `state of ${s.nodeId} does not verify`);
+    }
+    return held(packet, map);
+  }
+
+  /** Stores `st` for `peer` if it is newer; fires `update`. Returns whether it was taken. */
+  apply(peer: Peer, st: HeldState): boolean {
+    if (st.hash === peer.state.hash || !supersedes(st, peer.state)) return false;
+    peer.state = st;
+    this.emit('update', peer.id);
+    return true;
+  }
+
+  /** Checks that a State in a reply comes from the peer asked, then applies it. */
+  applyReply(peer: Peer, s: State): void {
+    if (s.nodeId !== peer.id) throw new DecodeError('DSN_ERR_MALFORMED', `reply state is from ${s.nodeId}, not ${peer.id}`);
+    this.apply(peer, this.verifyState(s, peer.key));
+  }
+}

@@ -1,0 +1,15 @@
+/** Events of a node; each also has a callback in DSNodeServer.start's options. */
+export interface DSNodeEvents {
+  /** A peer's state changed (the new values are readable now). */
+  update: [nodeId: string];
+  /** A peer joined (first contact). */
+  peer: [nodeId: string];
+  /** A peer was declared gone. */
+  disconnect: [nodeId: string];
+  /** DATA arrived from a peer. */
+  receive: [nodeId: string, data: Uint8Array];
+  /** Something an operator should know, e.g. no bootstrap node answered. */
+  alert: [message: string];
+}
+
+export type Emit = <K extends keyof DSNodeEvents>(event: K, ...args: DSNodeEvents[K]) => void;

@@ -1,0 +1,114 @@
+import { DsnError, httpStatusOf } from '../errors.js';
+import type { IncomingRequest, Response } from '../transport/types.js';
+import { MsgType, frame, typeOfPath, unframe } from '../wire/frame.js';
+import {
+  decodeData,
+  decodeHello,
+  decodePeers,
+  decodeState,
+  type Peers,
+  encodePeers,
+  signedBytesData,
+  signedBytesPeers,
+} from '../wire/packets.js';
+import type { NodeCore } from './core.js';
+import type { Peer } from './peers.js';
+
+const text = (s: string) => Buffer.from(s, 'utf8');
+const EMPTY = new Uint8Array(0);
+const OK = text('OK');
+
+/**
+ * With a network key, every failure before a message is authenticated —
+ * cannot decrypt, wrong type byte, malformed packet, unknown sender, bad
+ * signature — gets this one answer, so an attacker learns nothing about the
+ * padding of what it sent (the reference's padding oracle, PROTOCOL.md §8).
+ * Version mismatch (505) and an update claiming the receiver's own ID (406)
+ * can only be reached with a well-formed packet and keep their codes.
+ */
+const UNIFORM: Response = { status: 401, body: text('not authorized') };
+const KEEPS_CODE = new Set(['DSN_ERR_VERSION', 'DSN_ERR_OWN_ORIGIN', 'DSN_ERR_STOPPED']);
+
+/** The node's request handler: `(path, body, remote IP) → (status, body)`; never throws. */
+export function createHandler(core: NodeCore): (req: IncomingRequest) => Promise<Response> {
+  return async (req) => {
+    const type = typeOfPath(req.path);
+    if (type === undefined) return { status: 404, body: text('not found') };
+    if (req.body.length === 0) return { status: 400, body: text('empty body') };
+    try {
+      const payload = unframe(core.envelope.open(req.body), type);
+      const out = await dispatch(core, type, payload, req.remoteAddress);
+      return { status: 200, body: core.envelope.seal(frame(type, out)) };
+    } catch (err) {
+      const status = httpStatusOf(err);
+      if (!(err instanceof DsnError) || (status >= 500 && !KEEPS_CODE.has(err.code))) {
+        return { status: 500, body: text('internal error') };
+      }
+      if (core.envelope.encrypted && !KEEPS_CODE.has(err.code)) return UNIFORM;
+      return { status, body: text(err.message.slice(0, 200)) };
+    }
+  };
+}
+
+async function dispatch(core: NodeCore, type: MsgType, payload: Uint8Array, remote: string): Promise<Uint8Array> {
+  switch (type) {
+    case MsgType.HELLO:
+      return onHello(core, payload, remote);
+    case MsgType.PEERS:
+      return onPeers(core, payload);
+    case MsgType.UPDATE:
+      return onUpdate(core, payload);
+    case MsgType.PING:
+      return EMPTY;
+    case MsgType.DATA:
+      return onData(core, payload);
+  }
+}
+
+async function onHello(core: NodeCore, payload: Uint8Array, remote: string): Promise<Uint8Array> {
+  const h = decodeHello(payload, core.limits);
+  const key = core.checkHello(h, false);
+  await core.meet(h.nodeId, remote, h.port, key);
+  return core.hello(remote);
+}
+
+/** A request's sender must be allowed and already met (it said Hello). */
+function sender(core: NodeCore, nodeId: string): Peer {
+  const peer = core.allowed(nodeId) ? core.peers.get(nodeId) : undefined;
+  if (!peer) throw new DsnError('DSN_ERR_UNAUTHORIZED', `unknown sender ${nodeId}`);
+  return peer;
+}
+
+function onPeers(core: NodeCore, payload: Uint8Array): Uint8Array {
+  const p = decodePeers(payload, core.limits);
+  const peer = sender(core, p.nodeId);
+  if (!peer.key.verify(signedBytesPeers(p), p.sig)) {
+    // 406 as the reference answers (401 in encrypted mode, see UNIFORM).
+    throw new DsnError('DSN_ERR_MALFORMED', 'peers signature does not verify');
+  }
+  core.heard(peer);
+  const connections = [...core.peers.values()].map((x) => ({ nodeId: x.id, address: x.address, port: x.port }));
+  const answer: Peers = { nodeId: core.id, sig: EMPTY, connections };
+  answer.sig = core.creds.keyPair.sign(signedBytesPeers(answer));
+  return encodePeers(answer);
+}
+
+function onUpdate(core: NodeCore, payload: Uint8Array): Uint8Array {
+  const s = decodeState(payload, core.limits);
+  if (s.nodeId === core.id) throw new DsnError('DSN_ERR_OWN_ORIGIN', 'update carries this node\'s own ID');
+  const peer = sender(core, s.nodeId);
+  const st = core.verifyState(s, peer.key);
+  core.heard(peer);
+  return core.apply(peer, st) ? core.ownStateBytes() : EMPTY;
+}
+
+function onData(core: NodeCore, payload: Uint8Array): Uint8Array {
+  const d = decodeData(payload, core.limits);
+  const peer = sender(core, d.nodeId);
+  if (!peer.key.verify(signedBytesData(d), d.sig)) {
+    throw new DsnError('DSN_ERR_UNAUTHORIZED', 'data signature does not verify');
+  }
+  core.heard(peer);
+  core.emit('receive', d.nodeId, d.data);
+  return OK;
+}

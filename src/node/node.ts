@@ -1,0 +1,176 @@
+import { type Clock, systemClock } from '../clock.js';
+import type { DSNodeConfig } from '../config.js';
+import { openCredentialStore } from '../crypto/credentials.js';
+import { createEnvelope } from '../crypto/envelope.js';
+import { DsnError } from '../errors.js';
+import { HttpTransport } from '../transport/http.js';
+import type { Transport } from '../transport/types.js';
+import { pyJsonDumps } from '../wire/pyjson.js';
+import { NodeCore } from './core.js';
+import type { Emit } from './events.js';
+import { Outbound } from './outbound.js';
+import { createHandler } from './handlers.js';
+import type { Peer } from './peers.js';
+import { Rpc } from './rpc.js';
+import { CoalescingSender } from './sender.js';
+import { Timestamps } from './timestamps.js';
+import { Ticker } from './ticker.js';
+
+/**
+ * One DSN node: owns a State, keeps every peer's, serves the protocol and
+ * runs the tick. DSNodeServer is the public facade over it; `server.node`
+ * exposes the read/write half for code ported from Python.
+ */
+export class DSNode {
+  /** @internal */
+  readonly core: NodeCore;
+  private readonly out: Outbound;
+  private readonly ticker: Ticker;
+  private readonly senders = new Map<Peer, CoalescingSender<Uint8Array>>();
+  private readonly abort: AbortController;
+  private stopping: Promise<void> | null = null;
+
+  private constructor(
+    core: NodeCore,
+    readonly transport: Transport,
+    abort: AbortController,
+    clock: Clock,
+  ) {
+    this.core = core;
+    this.abort = abort;
+    this.out = new Outbound(core, new Rpc(transport, core.envelope, core.config.timing, abort.signal, clock));
+    this.ticker = new Ticker(core, this.out, clock, (peer) => this.forget(peer));
+  }
+
+  /** Creates keys, listens, joins through the bootstrap nodes and starts the tick. */
+  static async start(config: DSNodeConfig, emit: Emit): Promise<DSNode> {
+    const clock = config.clock ?? systemClock;
+    const creds = await openCredentialStore(config.credentialDir, config.nodeId);
+    const onError = (err: unknown) => emit('alert', `could not persist the clock ceiling: ${(err as Error).message}`);
+    const timestamps = new Timestamps(clock, creds.clockCeiling, (c) => creds.saveClockCeiling(c), onError);
+    const core = new NodeCore(config, clock, creds, createEnvelope(config.aesKey), timestamps, emit);
+    const transport = config.transport ?? new HttpTransport();
+    const node = new DSNode(core, transport, new AbortController(), clock);
+    core.port = await transport.listen(createHandler(core), {
+      host: config.host,
+      port: config.port,
+      maxBodyBytes: config.limits.maxBodyBytes,
+    });
+    await node.ticker.bootstrap();
+    node.ticker.start();
+    return node;
+  }
+
+  nodeId(): string {
+    return this.core.id;
+  }
+
+  get port(): number {
+    return this.core.port;
+  }
+
+  /** Every node ID with a State, this node's own included (as the Python `peers()`). */
+  peers(): string[] {
+    return [this.core.id, ...this.core.peers.keys()];
+  }
+
+  readData(nodeId: string, key: string): string | null {
+    const map = nodeId === this.core.id ? this.core.own.map : this.core.peers.get(nodeId)?.state.map;
+    return map?.get(key) ?? null;
+  }
+
+  /** A copy of a node's whole state in key order, or null for an unknown node. */
+  readState(nodeId: string): Map<string, string> | null {
+    const map = nodeId === this.core.id ? this.core.own.map : this.core.peers.get(nodeId)?.state.map;
+    return map ? new Map(map) : null;
+  }
+
+  /** Sets a key at once; resolves when the new State has gone to every peer. */
+  updateData(key: string, value: string): Promise<void> {
+    checkString(key, 'key');
+    checkString(value, 'value');
+    const map = new Map(this.core.own.map);
+    map.set(key, value);
+    if (map.size > this.core.limits.maxKeys) {
+      throw new DsnError('DSN_ERR_LIMIT', `a state holds at most ${this.core.limits.maxKeys} keys`);
+    }
+    return this.publish(map);
+  }
+
+  /** Removes a key (Python peers simply see it gone). */
+  deleteData(key: string): Promise<void> {
+    checkString(key, 'key');
+    if (!this.core.own.map.has(key)) return Promise.resolve();
+    const map = new Map(this.core.own.map);
+    map.delete(key);
+    return this.publish(map);
+  }
+
+  private publish(map: Map<string, string>): Promise<void> {
+    this.assertRunning();
+    // A State must fit in a body any peer accepts (1 type byte + IV + padding + header fields).
+    if (pyJsonDumps(map).length + this.core.limits.maxNodeIdBytes + 128 > this.core.limits.maxBodyBytes) {
+      throw new DsnError('DSN_ERR_LIMIT', `the state would exceed the body limit of ${this.core.limits.maxBodyBytes} bytes`);
+    }
+    this.core.setOwn(map);
+    const seq = this.core.seq;
+    const payload = this.core.ownStateBytes();
+    const waits: Promise<void>[] = [];
+    for (const peer of this.core.peers.values()) {
+      if (peer.address === '' || peer.port === 0) continue;
+      const s = this.senderFor(peer);
+      s.push(seq, payload);
+      waits.push(s.waitFor(seq));
+    }
+    return Promise.all(waits).then(() => undefined);
+  }
+
+  private senderFor(peer: Peer): CoalescingSender<Uint8Array> {
+    let s = this.senders.get(peer);
+    if (!s) {
+      s = new CoalescingSender((payload) => this.out.exchange(peer, payload));
+      this.senders.set(peer, s);
+    }
+    return s;
+  }
+
+  /** Drops a peer's sender (it was evicted). */
+  private forget(peer: Peer): void {
+    this.senders.get(peer)?.close();
+    this.senders.delete(peer);
+  }
+
+  async sendToNode(nodeId: string, data: Uint8Array | string): Promise<void> {
+    this.assertRunning();
+    const peer = this.core.peers.get(nodeId);
+    if (!peer) throw new DsnError('DSN_ERR_UNKNOWN_NODE', `no peer with ID ${JSON.stringify(nodeId)}`);
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    await this.out.data(peer, bytes);
+  }
+
+  isShutDown(): boolean {
+    return this.stopping !== null;
+  }
+
+  /** Stops timers, then the transport; idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.abort.abort();
+      this.ticker.stop();
+      for (const s of this.senders.values()) s.close();
+      this.senders.clear();
+      await this.transport.close();
+      await this.core.timestamps.flushed();
+    })();
+    return this.stopping;
+  }
+
+  private assertRunning(): void {
+    if (this.stopping) throw new DsnError('DSN_ERR_STOPPED', 'the node is stopped');
+  }
+}
+
+function checkString(v: unknown, what: string): void {
+  if (typeof v !== 'string') throw new DsnError('DSN_ERR_ARGUMENT', `${what} must be a string, got ${typeof v}`);
+}
+

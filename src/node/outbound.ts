@@ -1,0 +1,126 @@
+import { PeerError } from '../errors.js';
+import { MsgType, PING_PAYLOAD } from '../wire/frame.js';
+import {
+  type Data,
+  type PeerEntry,
+  type Peers,
+  decodeHello,
+  decodePeers,
+  decodeState,
+  encodeData,
+  encodePeers,
+  signedBytesData,
+  signedBytesPeers,
+} from '../wire/packets.js';
+import type { NodeCore } from './core.js';
+import type { Peer } from './peers.js';
+import type { Rpc } from './rpc.js';
+
+const EMPTY = new Uint8Array(0);
+
+/** Requests this node makes: Hello, UPDATE exchange, PEERS, PING, DATA, and joining. */
+export class Outbound {
+  constructor(
+    private readonly core: NodeCore,
+    private readonly rpc: Rpc,
+  ) {}
+
+  /**
+   * HELLO to an endpoint: checks the answer like an incoming Hello, learns
+   * the own address from `detected_address` (unless networkIp is set), and
+   * records the responder at the endpoint dialled.
+   */
+  async hello(address: string, port: number): Promise<Peer> {
+    const core = this.core;
+    const answer = await this.rpc.call(address, port, MsgType.HELLO, core.hello(''));
+    const h = decodeHello(answer, core.limits);
+    const key = wrap(address, port, () => core.checkHello(h, true));
+    if (h.detectedAddress && core.config.networkIp === null) core.address = h.detectedAddress;
+    return core.meet(h.nodeId, address, port, key);
+  }
+
+  /**
+   * UPDATE with the own State (or `payload`, a given encoding of it); applies
+   * the peer's State from the reply. A 401 means the peer does not know this
+   * node (it forgot it, or restarted): say Hello again and resend once.
+   */
+  async exchange(peer: Peer, payload: Uint8Array = this.core.ownStateBytes()): Promise<void> {
+    let reply: Uint8Array;
+    try {
+      reply = await this.rpc.call(peer.address, peer.port, MsgType.UPDATE, payload);
+    } catch (err) {
+      if (!(err instanceof PeerError) || err.status !== 401) throw err;
+      await this.hello(peer.address, peer.port);
+      reply = await this.rpc.call(peer.address, peer.port, MsgType.UPDATE, payload);
+    }
+    this.core.heard(peer);
+    if (reply.length > 0) this.core.applyReply(peer, decodeState(reply, this.core.limits));
+  }
+
+  /** PEERS: the peer's signed address book. */
+  async peerList(peer: Peer): Promise<PeerEntry[]> {
+    const core = this.core;
+    const ask: Peers = { nodeId: core.id, sig: EMPTY, connections: [] };
+    ask.sig = core.creds.keyPair.sign(signedBytesPeers(ask));
+    const answer = decodePeers(await this.rpc.call(peer.address, peer.port, MsgType.PEERS, encodePeers(ask)), core.limits);
+    if (answer.nodeId !== peer.id || !peer.key.verify(signedBytesPeers(answer), answer.sig)) {
+      throw new PeerError('DSN_ERR_PEER', `peer list from ${peer.id} does not verify`);
+    }
+    this.core.heard(peer);
+    return answer.connections;
+  }
+
+  /** One PING, one try: the failure detector decides what a failure means. */
+  async ping(peer: Peer): Promise<void> {
+    await this.rpc.call(peer.address, peer.port, MsgType.PING, PING_PAYLOAD, { tries: 1 });
+  }
+
+  async data(peer: Peer, data: Uint8Array): Promise<void> {
+    const d: Data = { nodeId: this.core.id, sig: EMPTY, data };
+    d.sig = this.core.creds.keyPair.sign(signedBytesData(d));
+    const answer = await this.rpc.call(peer.address, peer.port, MsgType.DATA, encodeData(d));
+    if (Buffer.from(answer).toString('latin1') !== 'OK') {
+      throw new PeerError('DSN_ERR_PEER', `${peer.id} did not acknowledge the data`);
+    }
+  }
+
+  /** HELLO then UPDATE: how a node makes itself known to one peer. */
+  async meet(address: string, port: number): Promise<Peer> {
+    const peer = await this.hello(address, port);
+    await this.exchange(peer);
+    return peer;
+  }
+
+  /** Meets every listed peer not known yet; one that fails does not stop the others. */
+  async meetAll(entries: PeerEntry[]): Promise<void> {
+    const core = this.core;
+    const fresh = entries.filter(
+      (e) => e.nodeId !== core.id && !core.peers.has(e.nodeId) && core.allowed(e.nodeId) && e.address !== '' && e.port > 0,
+    );
+    await pool(fresh, 16, (e) => this.meet(e.address, e.port).then(noop, noop));
+  }
+
+  /** Join through one endpoint: HELLO, UPDATE, PEERS, then meet everyone listed. */
+  async join(address: string, port: number): Promise<void> {
+    const peer = await this.meet(address, port);
+    await this.meetAll(await this.peerList(peer));
+  }
+}
+
+function wrap<T>(address: string, port: number, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw new PeerError('DSN_ERR_PEER', `${address}:${port}: ${(err as Error).message}`, undefined, { cause: err });
+  }
+}
+
+const noop = () => {};
+
+async function pool<T>(items: T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
+}

@@ -1,0 +1,30 @@
+import type { PublicKey } from '../crypto/signing.js';
+import type { HeldState } from './states.js';
+
+/** One known peer: where it is, its key, its state, and what the failure detector knows. */
+export interface Peer {
+  readonly id: string;
+  /** '' when unknown (then it cannot be contacted). */
+  address: string;
+  port: number;
+  key: PublicKey;
+  state: HeldState;
+  /** ms timestamp of the last sign of life: a good answer, or an authenticated request. */
+  lastHeard: number;
+  /** Failed pings in a row. */
+  failures: number;
+  /** ms timestamp of the last ping sent. */
+  lastProbe: number;
+  pinging: boolean;
+}
+
+/**
+ * A peer evicted (or a bootstrap endpoint) that the node keeps trying with
+ * backoff, so that a healed partition finds itself again.
+ */
+export interface LostPeer {
+  address: string;
+  port: number;
+  nextTry: number;
+  backoffMs: number;
+}

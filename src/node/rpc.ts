@@ -1,0 +1,71 @@
+import type { Clock } from '../clock.js';
+import type { Timing } from '../config.js';
+import type { Envelope } from '../crypto/envelope.js';
+import { DsnError, PeerError } from '../errors.js';
+import type { Transport } from '../transport/types.js';
+import { type MsgType, PATH_OF, frame, unframe } from '../wire/frame.js';
+
+export interface CallOptions {
+  /** Tries in all (default: timing.tries). */
+  tries?: number;
+}
+
+/**
+ * One request/response exchange with a peer: frame, seal, POST, check the
+ * status, open, check the type byte. Retries network failures and 5xx the
+ * way the Python client does (timing.tries tries, timing.retryDelayMs apart);
+ * a 4xx is final. The timeout grows with the body (at least 1 MB/s).
+ */
+export class Rpc {
+  constructor(
+    private readonly transport: Transport,
+    private readonly envelope: Envelope,
+    private readonly timing: Timing,
+    private readonly signal: AbortSignal,
+    private readonly clock: Clock,
+  ) {}
+
+  async call(address: string, port: number, type: MsgType, payload: Uint8Array, opts: CallOptions = {}): Promise<Uint8Array> {
+    const body = this.envelope.seal(frame(type, payload));
+    const tries = opts.tries ?? this.timing.tries;
+    const timeoutMs = Math.max(this.timing.requestTimeoutMs, body.length / 1000);
+    for (let attempt = 1; ; attempt++) {
+      if (this.signal.aborted) throw new DsnError('DSN_ERR_STOPPED', 'node is stopped');
+      try {
+        return await this.once(address, port, type, body, timeoutMs);
+      } catch (err) {
+        const retriable = !(err instanceof PeerError) || err.status === undefined || err.status === 500 || err.status === 503;
+        if (!retriable || attempt >= tries || this.signal.aborted) throw err;
+        await delay(this.clock, this.timing.retryDelayMs, this.signal);
+      }
+    }
+  }
+
+  private async once(address: string, port: number, type: MsgType, body: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+    const path = PATH_OF[type];
+    const res = await this.transport.request(address, port, path, body, { timeoutMs, signal: this.signal });
+    if (res.status === 204) return new Uint8Array(0);
+    if (res.status !== 200) {
+      const reason = Buffer.from(res.body.subarray(0, 200)).toString('utf8');
+      throw new PeerError('DSN_ERR_PEER', `${address}:${port}${path} answered ${res.status}: ${reason}`, res.status);
+    }
+    try {
+      return unframe(this.envelope.open(res.body), type);
+    } catch (err) {
+      throw new PeerError('DSN_ERR_PEER', `${address}:${port}${path} sent a bad response: ${(err as Error).message}`, 502, { cause: err });
+    }
+  }
+}
+
+/** Resolves after `ms` on `clock`, or at once when `signal` aborts. */
+export function delay(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = clock.setTimeout(done, ms);
+    function done() {
+      clock.clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

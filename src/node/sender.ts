@@ -1,0 +1,67 @@
+/**
+ * Sends the own State to one peer, coalescing: while a send is in flight,
+ * newer states wait in a single slot and only the newest goes next. States
+ * replace each other whole, so skipping the ones in between loses nothing,
+ * and a slow peer never builds a queue.
+ *
+ * Each state carries a sequence number; `waitFor(seq)` resolves once a send
+ * of that state or a newer one has finished (delivered or given up), or the
+ * peer is gone.
+ */
+export class CoalescingSender<T> {
+  private inFlight = false;
+  private pending: { seq: number; item: T } | null = null;
+  private doneSeq = 0;
+  private closed = false;
+  private waiters: { seq: number; resolve: () => void }[] = [];
+
+  constructor(private readonly send: (item: T) => Promise<void>) {}
+
+  push(seq: number, item: T): void {
+    if (this.closed) return;
+    this.pending = { seq, item };
+    if (!this.inFlight) void this.pump();
+  }
+
+  waitFor(seq: number): Promise<void> {
+    if (this.closed || this.doneSeq >= seq) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ seq, resolve }));
+  }
+
+  /** Whether nothing is in flight or waiting. */
+  get idle(): boolean {
+    return !this.inFlight && this.pending === null;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.pending = null;
+    this.release(Number.POSITIVE_INFINITY);
+  }
+
+  private async pump(): Promise<void> {
+    this.inFlight = true;
+    while (this.pending && !this.closed) {
+      const { seq, item } = this.pending;
+      this.pending = null;
+      try {
+        await this.send(item);
+      } catch {
+        // The send function reports its own failures; a failed send still
+        // counts as finished for the waiters (the failure detector takes over).
+      }
+      this.doneSeq = Math.max(this.doneSeq, seq);
+      this.release(this.doneSeq);
+    }
+    this.inFlight = false;
+  }
+
+  private release(upTo: number): void {
+    const keep: typeof this.waiters = [];
+    for (const w of this.waiters) {
+      if (w.seq <= upTo) w.resolve();
+      else keep.push(w);
+    }
+    this.waiters = keep;
+  }
+}

@@ -1,0 +1,154 @@
+import type { Clock, TimerHandle } from '../clock.js';
+import type { NodeCore } from './core.js';
+import type { Outbound } from './outbound.js';
+import type { Peer } from './peers.js';
+
+/**
+ * The node's periodic work, on one timer that runs every
+ * `timing.suspectProbeMs` (default 1 s):
+ *
+ * - Failure detection. A healthy peer is pinged once it has been silent for
+ *   `tickMs` (3 s, as the reference); any good answer or authenticated request
+ *   from it counts as a sign of life, so busy peers are never pinged. After a
+ *   failed ping the peer is probed every `suspectProbeMs`; it is declared gone
+ *   only when it has been silent for `deadAfterMs` (8 s) AND its last two
+ *   pings failed. One timeout under load never evicts a live peer; a dead one
+ *   is gone in about 8–9 s.
+ * - Gossip every `tickMs`: UPDATE the own State to one random peer (apply the
+ *   State in its reply), then PEERS and meet everyone not known yet.
+ * - Reconnect: evicted peers and unanswered bootstrap endpoints are retried
+ *   with exponential backoff (`reconnectMinMs` doubling to `reconnectMaxMs`),
+ *   so two halves of a healed partition find each other again.
+ */
+export class Ticker {
+  private timer: TimerHandle | null = null;
+  private running = false;
+  private lastGossip = 0;
+  private busy = false;
+
+  constructor(
+    private readonly core: NodeCore,
+    private readonly out: Outbound,
+    private readonly clock: Clock,
+    private readonly onEvict: (peer: Peer) => void,
+  ) {}
+
+  /** Tries the bootstrap endpoints in order until one works; alerts when none does. */
+  async bootstrap(): Promise<void> {
+    const eps = this.core.config.bootstrapNodes;
+    if (eps.length === 0) return;
+    for (const ep of eps) {
+      try {
+        await this.out.join(ep.address, ep.port);
+        return;
+      } catch {
+        // try the next one
+      }
+    }
+    const list = eps.map((e) => `${e.address}:${e.port}`).join(', ');
+    this.core.emit('alert', `no bootstrap node answered (${list}); retrying in the background`);
+    for (const ep of eps) this.remember(ep.address, ep.port);
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.lastGossip = this.clock.now();
+    this.schedule();
+  }
+
+  stop(): void {
+    this.running = false;
+    if (this.timer) this.clock.clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private schedule(): void {
+    if (!this.running) return;
+    this.timer = this.clock.setTimeout(() => void this.tick(), this.core.config.timing.suspectProbeMs);
+    this.timer.unref?.();
+  }
+
+  /** One round; never throws. */
+  async tick(): Promise<void> {
+    if (this.busy) return this.schedule();
+    this.busy = true;
+    try {
+      const now = this.clock.now();
+      this.probe(now);
+      this.reconnect(now);
+      if (now - this.lastGossip >= this.core.config.timing.tickMs) {
+        this.lastGossip = now;
+        await this.gossip();
+      }
+    } finally {
+      this.busy = false;
+      this.schedule();
+    }
+  }
+
+  private probe(now: number): void {
+    const t = this.core.config.timing;
+    for (const peer of this.core.peers.values()) {
+      if (peer.pinging || peer.port === 0 || peer.address === '') continue;
+      const due =
+        peer.failures > 0
+          ? now - peer.lastProbe >= t.suspectProbeMs
+          : now - Math.max(peer.lastHeard, peer.lastProbe) >= t.tickMs;
+      if (!due) continue;
+      peer.pinging = true;
+      peer.lastProbe = now;
+      this.out.ping(peer).then(
+        () => {
+          peer.pinging = false;
+          this.core.heard(peer);
+        },
+        () => {
+          peer.pinging = false;
+          if (!this.running || this.core.peers.get(peer.id) !== peer) return;
+          peer.failures++;
+          if (peer.failures >= 2 && this.clock.now() - peer.lastHeard >= t.deadAfterMs) this.evict(peer);
+        },
+      );
+    }
+  }
+
+  private evict(peer: Peer): void {
+    this.core.peers.delete(peer.id);
+    this.onEvict(peer);
+    this.remember(peer.address, peer.port);
+    this.core.emit('disconnect', peer.id);
+  }
+
+  private remember(address: string, port: number): void {
+    const t = this.core.config.timing;
+    const key = `${address}:${port}`;
+    if (this.core.lost.has(key) || this.core.lost.size >= this.core.limits.maxPeers) return;
+    this.core.lost.set(key, { address, port, nextTry: this.clock.now() + t.reconnectMinMs, backoffMs: t.reconnectMinMs });
+  }
+
+  private reconnect(now: number): void {
+    const max = this.core.config.timing.reconnectMaxMs;
+    for (const [key, lost] of this.core.lost) {
+      if (lost.nextTry > now) continue;
+      lost.backoffMs = Math.min(lost.backoffMs * 2, max);
+      lost.nextTry = now + lost.backoffMs;
+      this.out.join(lost.address, lost.port).then(
+        () => this.core.lost.delete(key),
+        () => {},
+      );
+    }
+  }
+
+  private async gossip(): Promise<void> {
+    const candidates = [...this.core.peers.values()].filter((p) => p.address !== '' && p.port > 0);
+    const peer = candidates[Math.floor(Math.random() * candidates.length)];
+    if (!peer) return;
+    try {
+      await this.out.exchange(peer);
+      await this.out.meetAll(await this.out.peerList(peer));
+    } catch {
+      // the failure detector deals with peers that do not answer
+    }
+  }
+}

@@ -1,0 +1,130 @@
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { DSNodeConfig, type DSNodeConfigInit } from './config.js';
+import type { DSNodeEvents } from './node/events.js';
+import { DSNode } from './node/node.js';
+
+export interface DSNodeCallbacks {
+  /** Operator-facing problems, e.g. no bootstrap node answered. */
+  onAlert?(message: string): void;
+  /** A peer's state changed. */
+  onUpdate?(nodeId: string): void;
+  /** A peer was declared gone. */
+  onDisconnect?(nodeId: string): void;
+  /** DATA from a peer. */
+  onReceive?(nodeId: string, data: Uint8Array): void;
+}
+
+/** A new network key: 16 random bytes as 32 hex characters. */
+export function generateKey(): string {
+  return randomBytes(16).toString('hex');
+}
+
+/**
+ * A running DSN node: the public face of the library.
+ *
+ * ```ts
+ * const server = await DSNodeServer.start({ nodeId: 'a', port: 8000, aesKey }, { onUpdate: (id) => … });
+ * await server.updateData('status', 'online');
+ * server.readData('b', 'status');
+ * ```
+ *
+ * Events (`update`, `peer`, `disconnect`, `receive`, `alert`) fire besides the
+ * callbacks. A listener that throws does not disturb the node: its error is
+ * reported as an `alert`.
+ */
+export class DSNodeServer extends EventEmitter<DSNodeEvents> {
+  /** The node itself: `server.node.updateData(…)`, `readData`, `peers` as in the Python documents. */
+  node!: DSNode;
+  readonly config: DSNodeConfig;
+  private readonly callbacks: DSNodeCallbacks;
+
+  private constructor(config: DSNodeConfig, callbacks: DSNodeCallbacks) {
+    super();
+    this.config = config;
+    this.callbacks = { ...callbacks };
+    this.on('alert', (m) => this.callbacks.onAlert?.(m));
+    this.on('update', (id) => this.callbacks.onUpdate?.(id));
+    this.on('disconnect', (id) => this.callbacks.onDisconnect?.(id));
+    this.on('receive', (id, data) => this.callbacks.onReceive?.(id, data));
+  }
+
+  /** Listens, joins through the bootstrap nodes, and resolves once joined. */
+  static async start(config: DSNodeConfigInit | DSNodeConfig, callbacks: DSNodeCallbacks = {}): Promise<DSNodeServer> {
+    const server = new DSNodeServer(DSNodeConfig.from(config), callbacks);
+    server.node = await DSNode.start(server.config, (event, ...args) => server.safeEmit(event, ...args));
+    return server;
+  }
+
+  static generateKey(): string {
+    return generateKey();
+  }
+
+  private safeEmit<K extends keyof DSNodeEvents>(event: K, ...args: DSNodeEvents[K]): void {
+    try {
+      (this.emit as (e: K, ...a: DSNodeEvents[K]) => boolean)(event, ...args);
+    } catch (err) {
+      const message = `a listener of '${event}' threw: ${(err as Error)?.message ?? String(err)}`;
+      if (event === 'alert') process.emitWarning(message);
+      else this.safeEmit('alert', message);
+    }
+  }
+
+  /** The port the server listens on (useful with `port: 0`). */
+  get port(): number {
+    return this.node.port;
+  }
+
+  nodeId(): string {
+    return this.node.nodeId();
+  }
+
+  peers(): string[] {
+    return this.node.peers();
+  }
+
+  readData(nodeId: string, key: string): string | null {
+    return this.node.readData(nodeId, key);
+  }
+
+  /** A copy of a node's whole state in key order, or null for an unknown node. */
+  readState(nodeId: string): Map<string, string> | null {
+    return this.node.readState(nodeId);
+  }
+
+  updateData(key: string, value: string): Promise<void> {
+    return this.node.updateData(key, value);
+  }
+
+  deleteData(key: string): Promise<void> {
+    return this.node.deleteData(key);
+  }
+
+  sendToNode(nodeId: string, data: Uint8Array | string): Promise<void> {
+    return this.node.sendToNode(nodeId, data);
+  }
+
+  setReceiveCb(cb: (nodeId: string, data: Uint8Array) => void): void {
+    this.callbacks.onReceive = cb;
+  }
+
+  setUpdateCb(cb: (nodeId: string) => void): void {
+    this.callbacks.onUpdate = cb;
+  }
+
+  setDisconnectCb(cb: (nodeId: string) => void): void {
+    this.callbacks.onDisconnect = cb;
+  }
+
+  isShutDown(): boolean {
+    return this.node.isShutDown();
+  }
+
+  stop(): Promise<void> {
+    return this.node.stop();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+}

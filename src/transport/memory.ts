@@ -1,0 +1,97 @@
+import { PeerError } from '../errors.js';
+import {
+  type ListenOptions,
+  type RequestHandler,
+  type RequestOptions,
+  type Response,
+  type Transport,
+  newStats,
+} from './types.js';
+
+/**
+ * An in-memory network for unit tests and simulations: many nodes in one
+ * process, no sockets. Links can be cut (`partition`) and hosts taken down;
+ * a request to an unreachable host fails at once like a refused connection,
+ * or, with `blackhole`, only when its timeout runs out.
+ */
+export class MemoryNetwork {
+  private readonly hosts = new Map<string, RequestHandler>();
+  private readonly cut = new Set<string>();
+  private nextPort = 20000;
+  blackhole = false;
+
+  /** A transport whose requests come from `address`. */
+  transport(address: string): MemoryTransport {
+    return new MemoryTransport(this, address);
+  }
+
+  /** Cuts (or with `heal`, restores) every link between the two groups of addresses. */
+  partition(a: string[], b: string[]): void {
+    for (const x of a) for (const y of b) this.cut.add(`${x}|${y}`).add(`${y}|${x}`);
+  }
+
+  heal(): void {
+    this.cut.clear();
+  }
+
+  /** @internal */
+  bind(address: string, port: number, handler: RequestHandler): number {
+    const p = port === 0 ? this.nextPort++ : port;
+    const key = `${address}:${p}`;
+    if (this.hosts.has(key)) throw new PeerError('DSN_ERR_PEER', `${key} is already in use`);
+    this.hosts.set(key, handler);
+    return p;
+  }
+
+  /** @internal */
+  unbind(address: string, port: number): void {
+    this.hosts.delete(`${address}:${port}`);
+  }
+
+  /** @internal */
+  async deliver(from: string, address: string, port: number, path: string, body: Uint8Array, opts: RequestOptions): Promise<Response> {
+    await Promise.resolve();
+    const handler = this.hosts.get(`${address}:${port}`);
+    if (!handler || this.cut.has(`${from}|${address}`)) {
+      if (this.blackhole) await new Promise((r) => setTimeout(r, opts.timeoutMs));
+      throw new PeerError('DSN_ERR_PEER', `${address}:${port} unreachable`);
+    }
+    return handler({ path, body: Uint8Array.from(body), remoteAddress: from });
+  }
+}
+
+export class MemoryTransport implements Transport {
+  readonly stats = newStats();
+  private bound: number | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly network: MemoryNetwork,
+    readonly address: string,
+  ) {}
+
+  async listen(handler: RequestHandler, options: ListenOptions): Promise<number> {
+    const counted: RequestHandler = (req) => {
+      this.stats.requestsServed++;
+      if (req.body.length > options.maxBodyBytes) return { status: 413, body: Buffer.from('body too large') };
+      return handler(req);
+    };
+    this.bound = this.network.bind(this.address, options.port, counted);
+    return this.bound;
+  }
+
+  async request(address: string, port: number, path: string, body: Uint8Array, options: RequestOptions): Promise<Response> {
+    if (this.closed) throw new PeerError('DSN_ERR_STOPPED', 'transport is closed');
+    this.stats.requestsSent++;
+    this.stats.bytesSent += body.length;
+    const res = await this.network.deliver(this.address, address, port, path, body, options);
+    this.stats.bytesReceived += res.body.length;
+    return res;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.bound !== null) this.network.unbind(this.address, this.bound);
+  }
+}

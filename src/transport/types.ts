@@ -1,0 +1,58 @@
+/**
+ * The seam between the protocol and the network. The node only ever sees
+ * `(path, body, remoteAddress) → (status, body)`; HTTP is one implementation
+ * (http.ts), an in-memory network for tests and simulations another
+ * (memory.ts).
+ */
+export interface IncomingRequest {
+  path: string;
+  body: Uint8Array;
+  /** The sender's IP as seen on the socket (IPv4-mapped IPv6 unwrapped). */
+  remoteAddress: string;
+}
+
+export interface Response {
+  status: number;
+  body: Uint8Array;
+}
+
+export type RequestHandler = (req: IncomingRequest) => Promise<Response> | Response;
+
+export interface RequestOptions {
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+export interface ListenOptions {
+  host: string;
+  port: number;
+  /** Bodies above this get 413 without being read. */
+  maxBodyBytes: number;
+}
+
+export interface TransportStats {
+  requestsSent: number;
+  bytesSent: number;
+  bytesReceived: number;
+  requestsServed: number;
+}
+
+export interface Transport {
+  /** Starts serving; resolves with the bound port. */
+  listen(handler: RequestHandler, options: ListenOptions): Promise<number>;
+  /** One POST; rejects on network errors and timeouts (any status resolves). */
+  request(address: string, port: number, path: string, body: Uint8Array, options: RequestOptions): Promise<Response>;
+  /** Stops serving and drops pooled connections. Idempotent. */
+  close(): Promise<void>;
+  readonly stats: TransportStats;
+}
+
+export function newStats(): TransportStats {
+  return { requestsSent: 0, bytesSent: 0, bytesReceived: 0, requestsServed: 0 };
+}
+
+/** '::ffff:127.0.0.1' → '127.0.0.1'. */
+export function plainAddress(a: string | undefined): string {
+  if (!a) return '';
+  return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
+}

@@ -1,0 +1,226 @@
+import { DecodeError } from '../errors.js';
+import { Reader, Writer, utf8Bytes } from './bytes.js';
+import { type Limits, PUBLIC_KEY_BYTES, SIGNATURE_BYTES, VERSION_MAX_BYTES } from './limits.js';
+
+/**
+ * Packet codecs of protocol 0.9.0 (PROTOCOL.md §4). Each packet has
+ * `encodeX` (as sent, with its signature), `signedBytesX` (the same with the
+ * signature field left out: what the signature covers) and `decodeX`, which
+ * checks every length and rejects trailing bytes.
+ */
+
+export interface Hello {
+  version: string;
+  nodeId: string;
+  /** The sender's own address, '' when unknown. */
+  address: string;
+  port: number;
+  publicKey: Uint8Array;
+  sig: Uint8Array;
+  /** In a response: the requester's IP as the responder saw it; '' in requests. */
+  detectedAddress: string;
+}
+
+export interface PeerEntry {
+  nodeId: string;
+  /** '' when the sender does not know the address. */
+  address: string;
+  port: number;
+}
+
+export interface Peers {
+  nodeId: string;
+  sig: Uint8Array;
+  connections: PeerEntry[];
+}
+
+export interface State {
+  nodeId: string;
+  /** Seconds since the Unix epoch (big-endian f64 on the wire). */
+  lastUpdate: number;
+  sig: Uint8Array;
+  /** Python `json.dumps` text of the state map (see pyjson.ts). */
+  stateJson: string;
+}
+
+export interface Data {
+  nodeId: string;
+  sig: Uint8Array;
+  data: Uint8Array;
+}
+
+type Part = (w: Writer) => void;
+
+function build(parts: Part[]): Uint8Array {
+  const w = new Writer();
+  for (const p of parts) p(w);
+  return w.finish();
+}
+
+// ---- Hello ----------------------------------------------------------------
+
+function helloParts(h: Hello, withSig: boolean, detected: string): Part[] {
+  return [
+    (w) => w.string(h.version).string(h.nodeId).bytes(utf8Bytes(h.address)).u32(h.port),
+    (w) => w.bytes(h.publicKey),
+    (w) => (withSig ? w.bytes(h.sig) : w),
+    (w) => w.string(detected),
+  ];
+}
+
+export function encodeHello(h: Hello): Uint8Array {
+  return build(helloParts(h, true, h.detectedAddress));
+}
+
+/**
+ * What a Hello's signature covers. A responder signs before it fills in
+ * `detected_address`, so for a response pass `forResponse` to blank it.
+ */
+export function signedBytesHello(h: Hello, forResponse = false): Uint8Array {
+  return build(helloParts(h, false, forResponse ? '' : h.detectedAddress));
+}
+
+export function decodeHello(b: Uint8Array, limits: Limits): Hello {
+  const r = new Reader(b);
+  const h: Hello = {
+    version: r.string('hello.version', VERSION_MAX_BYTES),
+    nodeId: r.string('hello.node_id', limits.maxNodeIdBytes),
+    address: decodeAddress(r.bytes('hello.address', limits.maxAddressBytes)),
+    port: r.u32('hello.port'),
+    publicKey: r.bytes('hello.public_key', PUBLIC_KEY_BYTES).slice(),
+    sig: r.bytes('hello.sig', SIGNATURE_BYTES).slice(),
+    detectedAddress: r.string('hello.detected_address', limits.maxAddressBytes),
+  };
+  r.end('hello');
+  requireNodeId(h.nodeId, 'hello');
+  if (h.publicKey.length !== PUBLIC_KEY_BYTES) {
+    throw new DecodeError('DSN_ERR_MALFORMED', `hello.public_key must be ${PUBLIC_KEY_BYTES} bytes`);
+  }
+  checkPort(h.port, 'hello.port');
+  return h;
+}
+
+// ---- Peers ----------------------------------------------------------------
+
+function peersParts(p: Peers, withSig: boolean): Part[] {
+  return [
+    (w) => w.string(p.nodeId),
+    (w) => (withSig ? w.bytes(p.sig) : w),
+    (w) => {
+      w.u32(p.connections.length);
+      for (const c of p.connections) {
+        w.string(c.nodeId).bytes(new Writer(8 + c.address.length).string(c.address).u32(c.port).finish());
+      }
+    },
+  ];
+}
+
+export function encodePeers(p: Peers): Uint8Array {
+  return build(peersParts(p, true));
+}
+
+export function signedBytesPeers(p: Peers): Uint8Array {
+  return build(peersParts(p, false));
+}
+
+export function decodePeers(b: Uint8Array, limits: Limits): Peers {
+  const r = new Reader(b);
+  const nodeId = r.string('peers.node_id', limits.maxNodeIdBytes);
+  const sig = r.bytes('peers.sig', SIGNATURE_BYTES).slice();
+  const count = r.u32('peers.count');
+  if (count > limits.maxPeers) {
+    throw new DecodeError('DSN_ERR_LIMIT', `peers.count ${count} is over the limit of ${limits.maxPeers}`);
+  }
+  const connections: PeerEntry[] = [];
+  for (let i = 0; i < count; i++) {
+    const id = r.string('peers.peer_id', limits.maxNodeIdBytes);
+    const ep = new Reader(r.bytes('peers.endpoint', limits.maxAddressBytes + 8));
+    const address = ep.string('peers.endpoint.address', limits.maxAddressBytes);
+    const port = ep.u32('peers.endpoint.port');
+    ep.end('peers.endpoint');
+    connections.push({ nodeId: id, address, port });
+  }
+  r.end('peers');
+  requireNodeId(nodeId, 'peers');
+  return { nodeId, sig, connections };
+}
+
+// ---- State ----------------------------------------------------------------
+
+function stateParts(s: State, withSig: boolean): Part[] {
+  return [
+    (w) => w.string(s.nodeId).f64(s.lastUpdate),
+    (w) => (withSig ? w.bytes(s.sig) : w),
+    (w) => w.string(s.stateJson),
+  ];
+}
+
+export function encodeState(s: State): Uint8Array {
+  return build(stateParts(s, true));
+}
+
+export function signedBytesState(s: State): Uint8Array {
+  return build(stateParts(s, false));
+}
+
+export function decodeState(b: Uint8Array, limits: Limits): State {
+  const r = new Reader(b);
+  const s: State = {
+    nodeId: r.string('state.node_id', limits.maxNodeIdBytes),
+    lastUpdate: r.f64('state.last_update'),
+    sig: r.bytes('state.sig', SIGNATURE_BYTES).slice(),
+    stateJson: r.string('state.state_json', limits.maxBodyBytes),
+  };
+  r.end('state');
+  requireNodeId(s.nodeId, 'state');
+  if (!Number.isFinite(s.lastUpdate)) {
+    throw new DecodeError('DSN_ERR_MALFORMED', 'state.last_update is not a finite number');
+  }
+  return s;
+}
+
+// ---- Data -----------------------------------------------------------------
+
+function dataParts(d: Data, withSig: boolean): Part[] {
+  return [(w) => w.string(d.nodeId), (w) => (withSig ? w.bytes(d.sig) : w), (w) => w.bytes(d.data)];
+}
+
+export function encodeData(d: Data): Uint8Array {
+  return build(dataParts(d, true));
+}
+
+export function signedBytesData(d: Data): Uint8Array {
+  return build(dataParts(d, false));
+}
+
+export function decodeData(b: Uint8Array, limits: Limits): Data {
+  const r = new Reader(b);
+  const d: Data = {
+    nodeId: r.string('data.node_id', limits.maxNodeIdBytes),
+    sig: r.bytes('data.sig', SIGNATURE_BYTES).slice(),
+    data: r.bytes('data.data', limits.maxBodyBytes).slice(),
+  };
+  r.end('data');
+  requireNodeId(d.nodeId, 'data');
+  return d;
+}
+
+// ---- helpers --------------------------------------------------------------
+
+const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+
+function decodeAddress(b: Uint8Array): string {
+  try {
+    return utf8Strict.decode(b);
+  } catch {
+    throw new DecodeError('DSN_ERR_MALFORMED', 'hello.address is not valid UTF-8');
+  }
+}
+
+function requireNodeId(id: string, what: string): void {
+  if (id.length === 0) throw new DecodeError('DSN_ERR_MALFORMED', `${what}.node_id is empty`);
+}
+
+function checkPort(port: number, what: string): void {
+  if (port > 65535) throw new DecodeError('DSN_ERR_MALFORMED', `${what} ${port} is not a TCP port`);
+}
