@@ -15,40 +15,25 @@ import { DsnError } from '../errors.js';
  * raw 32-byte scalar, public key raw 64-byte X‖Y, signature raw 64-byte r‖s
  * over the digest SHA-1(SHA-256(signed bytes)). High-S signatures are valid.
  *
- * Two back ends: libsecp256k1 through the optional npm `secp256k1` native
- * binding (~8× faster), and node:crypto (OpenSSL), which always works. Both
- * pass the same vectors; DSN_CRYPTO=node forces the second.
+ * Two back ends, both checked against the same vectors: libsecp256k1 through
+ * the optional npm `secp256k1` native binding (~8× faster; prebuilt for
+ * linux-x64, darwin-arm64, win32-x64), and node:crypto (OpenSSL), which
+ * always works (e.g. on a Raspberry Pi without a build toolchain).
+ * DSN_CRYPTO=node forces node:crypto.
  */
-
-interface Native {
-  ecdsaSign(msg32: Uint8Array, priv: Uint8Array): { signature: Uint8Array };
-  ecdsaVerify(sig: Uint8Array, msg32: Uint8Array, pub: Uint8Array): boolean;
-  signatureNormalize(sig: Uint8Array): Uint8Array;
-  publicKeyVerify(pub: Uint8Array): boolean;
+export interface SigningBackend {
+  readonly name: 'libsecp256k1' | 'node:crypto';
+  sign(kp: KeyPair, msg: Uint8Array): Uint8Array;
+  verify(pub: PublicKey, msg: Uint8Array, sig: Uint8Array): boolean;
+  isValidPoint(pub: PublicKey): boolean;
 }
-
-function loadNative(): Native | null {
-  if (process.env.DSN_CRYPTO === 'node') return null;
-  try {
-    // The binding itself, not the package root: that falls back to a slow
-    // pure-JS implementation, where node:crypto is the better fallback.
-    return createRequire(import.meta.url)('secp256k1/bindings') as Native;
-  } catch {
-    return null;
-  }
-}
-
-const native = loadNative();
-
-/** Which implementation signs and verifies: 'libsecp256k1' or 'node:crypto'. */
-export const cryptoBackend: 'libsecp256k1' | 'node:crypto' = native ? 'libsecp256k1' : 'node:crypto';
 
 /** SHA-256 of the signed bytes; the signature is over SHA-1 of this. */
 function inner(msg: Uint8Array): Buffer {
   return createHash('sha256').update(msg).digest();
 }
 
-/** The 20-byte digest, left-padded to 32 bytes for libsecp256k1 (same integer). */
+/** The 20-byte digest, left-padded to 32 bytes for libsecp256k1 (the same integer). */
 function digest32(msg: Uint8Array): Uint8Array {
   const out = new Uint8Array(32);
   out.set(createHash('sha1').update(inner(msg)).digest(), 12);
@@ -57,57 +42,114 @@ function digest32(msg: Uint8Array): Uint8Array {
 
 const b64u = (b: Uint8Array) => Buffer.from(b).toString('base64url');
 
-export class PublicKey {
-  readonly raw: Uint8Array;
-  private keyObject: KeyObject | undefined;
-  private readonly uncompressed: Uint8Array;
+function jwk(pub: Uint8Array, priv?: Uint8Array) {
+  const key = { kty: 'EC', crv: 'secp256k1', x: b64u(pub.subarray(0, 32)), y: b64u(pub.subarray(32)) };
+  return priv ? { ...key, d: b64u(priv) } : key;
+}
 
-  constructor(raw: Uint8Array) {
-    if (raw.length !== 64) throw new DsnError('DSN_ERR_MALFORMED', 'public key must be 64 bytes');
-    this.raw = Uint8Array.from(raw);
-    this.uncompressed = new Uint8Array(65);
-    this.uncompressed[0] = 4;
-    this.uncompressed.set(raw, 1);
+const publicObjects = new WeakMap<PublicKey, KeyObject>();
+const privateObjects = new WeakMap<KeyPair, KeyObject>();
+
+function publicObject(pub: PublicKey): KeyObject {
+  let o = publicObjects.get(pub);
+  if (!o) {
+    o = createPublicKey({ key: jwk(pub.raw), format: 'jwk' });
+    publicObjects.set(pub, o);
   }
+  return o;
+}
 
-  /** Whether the 64 bytes are a point on the curve. */
-  static isValid(raw: Uint8Array): boolean {
-    if (raw.length !== 64) return false;
-    const k = new PublicKey(raw);
-    if (native) return native.publicKeyVerify(k.uncompressed);
+export const nodeBackend: SigningBackend = {
+  name: 'node:crypto',
+  sign(kp, msg) {
+    let o = privateObjects.get(kp);
+    if (!o) {
+      o = createPrivateKey({ key: jwk(kp.publicKey.raw, kp.privateKey), format: 'jwk' });
+      privateObjects.set(kp, o);
+    }
+    return new Uint8Array(nodeSign('sha1', inner(msg), { key: o, dsaEncoding: 'ieee-p1363' }));
+  },
+  verify(pub, msg, sig) {
+    return nodeVerify('sha1', inner(msg), { key: publicObject(pub), dsaEncoding: 'ieee-p1363' }, sig);
+  },
+  isValidPoint(pub) {
     try {
-      k.object();
+      publicObject(pub);
       return true;
     } catch {
       return false;
     }
+  },
+};
+
+interface NativeBinding {
+  ecdsaSign(msg32: Uint8Array, priv: Uint8Array): { signature: Uint8Array };
+  ecdsaVerify(sig: Uint8Array, msg32: Uint8Array, pub: Uint8Array): boolean;
+  signatureNormalize(sig: Uint8Array): Uint8Array;
+  publicKeyVerify(pub: Uint8Array): boolean;
+}
+
+function uncompressed(pub: PublicKey): Uint8Array {
+  const out = new Uint8Array(65);
+  out[0] = 4;
+  out.set(pub.raw, 1);
+  return out;
+}
+
+function loadNative(): SigningBackend | null {
+  let b: NativeBinding;
+  try {
+    // The binding itself, not the package root: the root falls back to a slow
+    // pure-JS implementation, where node:crypto is the better fallback.
+    b = createRequire(import.meta.url)('secp256k1/bindings') as NativeBinding;
+  } catch {
+    return null;
+  }
+  return {
+    name: 'libsecp256k1',
+    sign: (kp, msg) => Uint8Array.from(b.ecdsaSign(digest32(msg), kp.privateKey).signature),
+    // libsecp256k1 refuses high-S signatures, which the Python nodes produce
+    // half the time: normalise first (a copy; the call works in place).
+    verify: (pub, msg, sig) => b.ecdsaVerify(b.signatureNormalize(Uint8Array.from(sig)), digest32(msg), uncompressed(pub)),
+    isValidPoint: (pub) => b.publicKeyVerify(uncompressed(pub)),
+  };
+}
+
+export const nativeBackend: SigningBackend | null = loadNative();
+
+/** Every back end that works on this machine. */
+export const availableBackends: SigningBackend[] = nativeBackend ? [nativeBackend, nodeBackend] : [nodeBackend];
+
+const active: SigningBackend = process.env.DSN_CRYPTO === 'node' || !nativeBackend ? nodeBackend : nativeBackend;
+
+/** Which implementation signs and verifies here. */
+export const cryptoBackend = active.name;
+
+export class PublicKey {
+  readonly raw: Uint8Array;
+
+  constructor(raw: Uint8Array) {
+    if (raw.length !== 64) throw new DsnError('DSN_ERR_MALFORMED', 'public key must be 64 bytes');
+    this.raw = Uint8Array.from(raw);
   }
 
-  private object(): KeyObject {
-    this.keyObject ??= createPublicKey({
-      key: { kty: 'EC', crv: 'secp256k1', x: b64u(this.raw.subarray(0, 32)), y: b64u(this.raw.subarray(32)) },
-      format: 'jwk',
-    });
-    return this.keyObject;
+  /** Whether the 64 bytes are a point on the curve. */
+  static isValid(raw: Uint8Array, backend: SigningBackend = active): boolean {
+    return raw.length === 64 && backend.isValidPoint(new PublicKey(raw));
   }
 
   /** True when `sig` (r‖s, high or low S) signs `msg` under this key. */
-  verify(msg: Uint8Array, sig: Uint8Array): boolean {
+  verify(msg: Uint8Array, sig: Uint8Array, backend: SigningBackend = active): boolean {
     if (sig.length !== 64) return false;
     try {
-      if (native) {
-        const normalized = native.signatureNormalize(Uint8Array.from(sig));
-        return native.ecdsaVerify(normalized, digest32(msg), this.uncompressed);
-      }
-      return nodeVerify('sha1', inner(msg), { key: this.object(), dsaEncoding: 'ieee-p1363' }, sig);
+      return backend.verify(this, msg, sig);
     } catch {
       return false;
     }
   }
 
-  equals(other: PublicKey | Uint8Array): boolean {
-    const o = other instanceof PublicKey ? other.raw : other;
-    return Buffer.from(this.raw).equals(o);
+  equals(other: PublicKey): boolean {
+    return Buffer.from(this.raw).equals(other.raw);
   }
 
   hex(): string {
@@ -118,41 +160,26 @@ export class PublicKey {
 export class KeyPair {
   readonly privateKey: Uint8Array;
   readonly publicKey: PublicKey;
-  private readonly keyObject: KeyObject | undefined;
 
   constructor(privateKey: Uint8Array) {
-    if (privateKey.length !== 32) {
-      throw new DsnError('DSN_ERR_MALFORMED', 'private key must be 32 bytes');
-    }
+    if (privateKey.length !== 32) throw new DsnError('DSN_ERR_MALFORMED', 'private key must be 32 bytes');
     this.privateKey = Uint8Array.from(privateKey);
     const ecdh = createECDH('secp256k1');
-    ecdh.setPrivateKey(this.privateKey); // throws for 0 or ≥ the curve order
-    const pub = ecdh.getPublicKey().subarray(1);
-    this.publicKey = new PublicKey(pub);
-    this.keyObject = native
-      ? undefined
-      : createPrivateKey({
-          key: {
-            kty: 'EC',
-            crv: 'secp256k1',
-            d: b64u(this.privateKey),
-            x: b64u(pub.subarray(0, 32)),
-            y: b64u(pub.subarray(32)),
-          },
-          format: 'jwk',
-        });
+    ecdh.setPrivateKey(this.privateKey); // throws for 0 or a value ≥ the curve order
+    this.publicKey = new PublicKey(ecdh.getPublicKey().subarray(1));
   }
 
   static generate(): KeyPair {
     const ecdh = createECDH('secp256k1');
     ecdh.generateKeys();
-    return new KeyPair(ecdh.getPrivateKey());
+    // getPrivateKey() drops leading zero bytes; the protocol wants all 32.
+    const raw = new Uint8Array(32);
+    const d = ecdh.getPrivateKey();
+    raw.set(d, 32 - d.length);
+    return new KeyPair(raw);
   }
 
-  sign(msg: Uint8Array): Uint8Array {
-    if (native) return Uint8Array.from(native.ecdsaSign(digest32(msg), this.privateKey).signature);
-    return new Uint8Array(
-      nodeSign('sha1', inner(msg), { key: this.keyObject as KeyObject, dsaEncoding: 'ieee-p1363' }),
-    );
+  sign(msg: Uint8Array, backend: SigningBackend = active): Uint8Array {
+    return backend.sign(this, msg);
   }
 }
