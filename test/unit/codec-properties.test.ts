@@ -1,0 +1,202 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { DecodeError } from '../../src/errors.js';
+import { createEnvelope } from '../../src/crypto/envelope.js';
+import { Reader, Writer } from '../../src/wire/bytes.js';
+import { DEFAULT_LIMITS } from '../../src/wire/limits.js';
+import {
+  type Data,
+  type Hello,
+  type Peers,
+  type State,
+  decodeData,
+  decodeHello,
+  decodePeers,
+  decodeState,
+  encodeData,
+  encodeHello,
+  encodePeers,
+  encodeState,
+} from '../../src/wire/packets.js';
+import { parseStateJson, pyJsonDumps } from '../../src/wire/pyjson.js';
+
+const L = DEFAULT_LIMITS;
+const id = fc.string({ minLength: 1, maxLength: 40, unit: 'grapheme' });
+const str = fc.string({ maxLength: 40, unit: 'grapheme' });
+const bytes = (n: number) => fc.uint8Array({ minLength: n, maxLength: n });
+const port = fc.integer({ min: 0, max: 65535 });
+
+const hello: fc.Arbitrary<Hello> = fc.record({
+  version: fc.constant('0.9.0'),
+  nodeId: id,
+  address: str,
+  port,
+  publicKey: bytes(64),
+  sig: fc.oneof(bytes(64), bytes(0)),
+  detectedAddress: str,
+});
+const peers: fc.Arbitrary<Peers> = fc.record({
+  nodeId: id,
+  sig: bytes(64),
+  connections: fc.array(fc.record({ nodeId: id, address: str, port }), { maxLength: 8 }),
+});
+// Any Unicode, lone surrogates included: JSON carries them as \\uXXXX escapes.
+const anyText = fc.string({ maxLength: 30, unit: 'binary' });
+const stateMap = fc.array(fc.tuple(fc.string({ maxLength: 20, unit: 'binary' }), anyText), { maxLength: 10 }).map((e) => new Map(e));
+const state: fc.Arbitrary<State> = fc.record({
+  nodeId: id,
+  lastUpdate: fc.double({ noNaN: true, noDefaultInfinity: true }),
+  sig: bytes(64),
+  stateJson: stateMap.map(pyJsonDumps),
+});
+const data: fc.Arbitrary<Data> = fc.record({ nodeId: id, sig: bytes(64), data: fc.uint8Array({ maxLength: 200 }) });
+
+const codecs = [
+  { name: 'Hello', arb: hello, enc: encodeHello, dec: (b: Uint8Array) => decodeHello(b, L) },
+  { name: 'Peers', arb: peers, enc: encodePeers, dec: (b: Uint8Array) => decodePeers(b, L) },
+  { name: 'State', arb: state, enc: encodeState, dec: (b: Uint8Array) => decodeState(b, L) },
+  { name: 'Data', arb: data, enc: encodeData, dec: (b: Uint8Array) => decodeData(b, L) },
+] as const;
+
+/** A decoder may only refuse with a DecodeError (never crash with another error). */
+function decodesOrRefuses(dec: (b: Uint8Array) => unknown, b: Uint8Array): boolean {
+  try {
+    dec(b);
+    return true;
+  } catch (err) {
+    assert.ok(err instanceof DecodeError, `unexpected ${(err as Error)?.stack}`);
+    return false;
+  }
+}
+
+describe('packet codecs: properties', () => {
+  for (const c of codecs) {
+    it(`${c.name}: decode(encode(x)) = x`, () => {
+      fc.assert(
+        fc.property(c.arb as fc.Arbitrary<never>, (x) => {
+          assert.deepEqual(c.dec(c.enc(x)), structuredClone(x)); // a plain-prototype copy
+        }),
+      );
+    });
+    it(`${c.name}: every truncation is refused`, () => {
+      fc.assert(
+        fc.property(c.arb as fc.Arbitrary<never>, fc.nat(), (x, n) => {
+          const b = c.enc(x);
+          const cut = b.subarray(0, n % b.length);
+          assert.equal(decodesOrRefuses(c.dec, cut), false);
+        }),
+      );
+    });
+    it(`${c.name}: trailing bytes are refused`, () => {
+      fc.assert(
+        fc.property(c.arb as fc.Arbitrary<never>, fc.uint8Array({ minLength: 1, maxLength: 8 }), (x, extra) => {
+          const b = c.enc(x);
+          const longer = new Uint8Array(b.length + extra.length);
+          longer.set(b);
+          longer.set(extra, b.length);
+          assert.equal(decodesOrRefuses(c.dec, longer), false);
+        }),
+      );
+    });
+    it(`${c.name}: bit flips decode or are refused cleanly`, () => {
+      fc.assert(
+        fc.property(c.arb as fc.Arbitrary<never>, fc.nat(), fc.integer({ min: 0, max: 7 }), (x, at, bit) => {
+          const b = Uint8Array.from(c.enc(x));
+          const i = at % b.length;
+          b[i] = (b[i] as number) ^ (1 << bit);
+          decodesOrRefuses(c.dec, b);
+        }),
+      );
+    });
+    it(`${c.name}: random bytes decode or are refused cleanly`, () => {
+      fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (b) => void decodesOrRefuses(c.dec, b)));
+    });
+  }
+
+  it('a length prefix of 4 GB on a short body is refused without allocating', () => {
+    const b = new Writer().u32(0xffffffff).raw(new Uint8Array(16)).finish();
+    const before = process.memoryUsage().arrayBuffers;
+    assert.throws(() => new Reader(b).bytes('x', Number.MAX_SAFE_INTEGER), /needs 4294967295 bytes/);
+    assert.ok(process.memoryUsage().arrayBuffers - before < 1024 * 1024);
+    assert.throws(() => decodeData(b, L), DecodeError);
+  });
+
+  it('peer counts and key counts over the limits are refused', () => {
+    const many = new Writer().string('a').bytes(new Uint8Array(64)).u32(L.maxPeers + 1).finish();
+    assert.throws(() => decodePeers(many, L), /over the limit/);
+    const keys = `{${Array.from({ length: 5 }, (_, i) => `"k${i}": "v"`).join(', ')}}`;
+    assert.throws(() => parseStateJson(keys, { maxKeys: 4 }), /more than 4 keys/);
+  });
+});
+
+describe('python json: properties', () => {
+  it('parse(dumps(m)) keeps every key, value and the order', () => {
+    fc.assert(
+      fc.property(stateMap, (m) => {
+        assert.deepEqual([...parseStateJson(pyJsonDumps(m), L)], [...m]);
+      }),
+    );
+  });
+  it('the text is ASCII only, as Python ensure_ascii', () => {
+    fc.assert(fc.property(stateMap, (m) => assert.match(pyJsonDumps(m), /^[\x20-\x7e]*$/)));
+  });
+  it('standard JSON readers agree with the text (for well-formed strings)', () => {
+    const wellFormed = fc.array(fc.tuple(fc.string({ maxLength: 10, unit: 'grapheme' }), fc.string({ unit: 'grapheme' })), { maxLength: 6 });
+    fc.assert(
+      fc.property(wellFormed, (entries) => {
+        const m = new Map(entries);
+        const parsed = JSON.parse(pyJsonDumps(m));
+        for (const [k, v] of m) assert.equal(parsed[k], v);
+      }),
+    );
+  });
+  it('refuses what a state is not', () => {
+    for (const bad of ['', '[]', '{"a": 1}', '{"a": "b",}', '{"a": "b"} x', '{"a": "\\x"}', '{"a": "\\u12"}', '{"a": "\u0001"}', '{a: "b"}', '{"a" "b"}']) {
+      assert.throws(() => parseStateJson(bad, L), DecodeError, bad);
+    }
+  });
+  it('a repeated key keeps its first position and its last value, as Python does', () => {
+    assert.deepEqual([...parseStateJson('{"a": "1", "b": "2", "a": "3"}', L)], [['a', '3'], ['b', '2']]);
+  });
+  it('accepts any JSON whitespace and the \\/ escape', () => {
+    assert.deepEqual([...parseStateJson(' {\n"a" :\t"x\\/y" } ', L)], [['a', 'x/y']]);
+  });
+});
+
+describe('envelope: properties', () => {
+  const env = createEnvelope('000102030405060708090a0b0c0d0e0f');
+  it('open(seal(x)) = x with a fresh IV every time', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (x) => {
+        const a = env.seal(x);
+        const b = env.seal(x);
+        assert.notDeepEqual(a.subarray(0, 16), b.subarray(0, 16));
+        assert.deepEqual(new Uint8Array(env.open(a)), x);
+      }),
+    );
+  });
+  it('garbage and truncated bodies are refused with one error', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 100 }), (x) => {
+        try {
+          env.open(x);
+        } catch (err) {
+          assert.ok(err instanceof DecodeError);
+          assert.equal(err.message, 'cannot decrypt');
+        }
+      }),
+    );
+  });
+  it('a wrong key does not open the body (or yields other bytes)', () => {
+    const other = createEnvelope('ffffffffffffffffffffffffffffffff');
+    const sealed = env.seal(new TextEncoder().encode('hello world, hello world'));
+    let opened: Uint8Array | null = null;
+    try {
+      opened = other.open(sealed);
+    } catch (err) {
+      assert.ok(err instanceof DecodeError);
+    }
+    if (opened) assert.notEqual(Buffer.from(opened).toString(), 'hello world, hello world');
+  });
+});
