@@ -39,6 +39,13 @@ export const DEFAULT_TIMING: Readonly<Timing> = Object.freeze({
   reconnectMaxMs: 60_000,
 });
 
+export interface DashboardOptions {
+  /** 0 takes a free port. */
+  port: number;
+  /** Default '127.0.0.1': the page is read-only but shows every state. */
+  host?: string;
+}
+
 /** The options a program passes; see DSNodeConfig for what each means. */
 export interface DSNodeConfigInit {
   nodeId: string;
@@ -49,6 +56,8 @@ export interface DSNodeConfigInit {
   networkIp?: string | null;
   whitelistNodeIds?: string[] | null;
   host?: string;
+  /** Serve the live dashboard page on this port (host default 127.0.0.1). */
+  dashboard?: DashboardOptions | null;
   limits?: Partial<Limits>;
   timing?: Partial<Timing>;
   clock?: Clock;
@@ -75,6 +84,7 @@ const INIT_KEYS = new Set<string>([
   'networkIp',
   'whitelistNodeIds',
   'host',
+  'dashboard',
   'limits',
   'timing',
   'clock',
@@ -99,6 +109,7 @@ export class DSNodeConfig {
   readonly whitelistNodeIds: readonly string[] | null;
   /** Interface the server listens on. Default '0.0.0.0'. */
   readonly host: string;
+  readonly dashboard: Readonly<Required<DashboardOptions>> | null;
   readonly limits: Readonly<Limits>;
   readonly timing: Readonly<Timing>;
   readonly clock: Clock | undefined;
@@ -114,6 +125,7 @@ export class DSNodeConfig {
     this.networkIp = optString(init.networkIp, 'networkIp', null, true);
     this.whitelistNodeIds = checkWhitelist(init.whitelistNodeIds);
     this.host = optString(init.host, 'host', '0.0.0.0', false) as string;
+    this.dashboard = checkDashboard(init.dashboard);
     this.limits = Object.freeze(mergeNumbers('limits', DEFAULT_LIMITS, init.limits));
     this.timing = Object.freeze(mergeNumbers('timing', DEFAULT_TIMING, init.timing));
     this.clock = init.clock;
@@ -184,6 +196,18 @@ function checkEndpoints(v: unknown, field: string): Endpoint[] {
     }
     return { address, port: checkPort(port, `${f}.port`, false) };
   });
+}
+
+function checkDashboard(v: unknown): Readonly<Required<DashboardOptions>> | null {
+  if (v == null) return null;
+  if (typeof v !== 'object') throw new ConfigError('dashboard', 'must be { port, host? }');
+  const d = v as Record<string, unknown>;
+  for (const k of Object.keys(d)) {
+    if (k !== 'port' && k !== 'host') throw new ConfigError(`dashboard.${k}`, 'is not a dashboard setting');
+  }
+  const port = checkPort(d.port, 'dashboard.port', true);
+  const host = optString(d.host, 'dashboard.host', '127.0.0.1', false) as string;
+  return Object.freeze({ port, host });
 }
 
 function checkWhitelist(v: unknown): readonly string[] | null {

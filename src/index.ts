@@ -1,12 +1,13 @@
-export { DSNodeServer, generateKey, type DSNodeCallbacks } from './server.js';
+export { DSNodeServer, generateKey, type DSNodeCallbacks, type Dashboard } from './server.js';
 export {
   DSNodeConfig,
   DEFAULT_TIMING,
   type DSNodeConfigInit,
+  type DashboardOptions,
   type Endpoint,
   type Timing,
 } from './config.js';
-export { DSNode } from './node/node.js';
+export { DSNode, type NodeView } from './node/node.js';
 export type { DSNodeEvents } from './node/events.js';
 export { PROTOCOL_VERSION } from './node/core.js';
 export { DsnError, ConfigError, DecodeError, PeerError, type DsnErrorCode } from './errors.js';

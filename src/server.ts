@@ -2,7 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { DSNodeConfig, type DSNodeConfigInit } from './config.js';
 import type { DSNodeEvents } from './node/events.js';
-import { DSNode } from './node/node.js';
+import { DSNode, type NodeView } from './node/node.js';
+
+/** A running dashboard page (src/dashboard). */
+export interface Dashboard {
+  readonly port: number;
+  readonly url: string;
+  /** Idempotent. */
+  close(): Promise<void>;
+}
 
 export interface DSNodeCallbacks {
   /** Operator-facing problems, e.g. no bootstrap node answered. */
@@ -37,6 +45,8 @@ export class DSNodeServer extends EventEmitter<DSNodeEvents> {
   /** The node itself: `server.node.updateData(…)`, `readData`, `peers` as in the Python documents. */
   node!: DSNode;
   readonly config: DSNodeConfig;
+  /** The dashboard page, when `dashboard` was configured. */
+  dashboard: Dashboard | null = null;
   private readonly callbacks: DSNodeCallbacks;
 
   private constructor(config: DSNodeConfig, callbacks: DSNodeCallbacks) {
@@ -53,6 +63,15 @@ export class DSNodeServer extends EventEmitter<DSNodeEvents> {
   static async start(config: DSNodeConfigInit | DSNodeConfig, callbacks: DSNodeCallbacks = {}): Promise<DSNodeServer> {
     const server = new DSNodeServer(DSNodeConfig.from(config), callbacks);
     server.node = await DSNode.start(server.config, (event, ...args) => server.safeEmit(event, ...args));
+    if (server.config.dashboard) {
+      try {
+        const { startDashboard } = await import('./dashboard/server.js');
+        server.dashboard = await startDashboard(server, server.config.dashboard);
+      } catch (err) {
+        await server.node.stop();
+        throw err;
+      }
+    }
     return server;
   }
 
@@ -92,6 +111,11 @@ export class DSNodeServer extends EventEmitter<DSNodeEvents> {
     return this.node.readState(nodeId);
   }
 
+  /** What this node knows of every node, itself first (see NodeView). */
+  snapshot(): NodeView[] {
+    return this.node.snapshot();
+  }
+
   updateData(key: string, value: string): Promise<void> {
     return this.node.updateData(key, value);
   }
@@ -120,8 +144,10 @@ export class DSNodeServer extends EventEmitter<DSNodeEvents> {
     return this.node.isShutDown();
   }
 
-  stop(): Promise<void> {
-    return this.node.stop();
+  /** Stops the dashboard, then the node; idempotent. */
+  async stop(): Promise<void> {
+    await this.dashboard?.close();
+    await this.node.stop();
   }
 
   [Symbol.asyncDispose](): Promise<void> {

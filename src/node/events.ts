@@ -8,6 +8,8 @@ export interface DSNodeEvents {
   disconnect: [nodeId: string];
   /** DATA arrived from a peer. */
   receive: [nodeId: string, data: Uint8Array];
+  /** This node's own state changed (updateData / deleteData). */
+  selfUpdate: [];
   /** Something an operator should know, e.g. no bootstrap node answered. */
   alert: [message: string];
 }

@@ -16,6 +16,24 @@ import { CoalescingSender } from './sender.js';
 import { Timestamps } from './timestamps.js';
 import { Ticker } from './ticker.js';
 
+/** One node as `snapshot()` describes it. */
+export interface NodeView {
+  nodeId: string;
+  /** True for the node that made the snapshot. */
+  self: boolean;
+  /** '' when unknown. */
+  address: string;
+  port: number;
+  /** False while pings to it are failing (it is suspected, not yet declared gone). */
+  alive: boolean;
+  /** When it was last heard from, ms since the epoch. */
+  lastHeardMs: number;
+  /** Its state's last_update, seconds since the epoch (0: no state received yet). */
+  lastUpdate: number;
+  /** Its state, in key order. */
+  state: [string, string][];
+}
+
 /**
  * One DSN node: owns a State, keeps every peer's, serves the protocol and
  * runs the tick. DSNodeServer is the public facade over it; `server.node`
@@ -85,6 +103,34 @@ export class DSNode {
     return map ? new Map(map) : null;
   }
 
+  /** What this node knows of every node, itself first: for dashboards and tools. */
+  snapshot(): NodeView[] {
+    const c = this.core;
+    const self: NodeView = {
+      nodeId: c.id,
+      self: true,
+      address: c.address,
+      port: c.port,
+      alive: true,
+      lastHeardMs: c.clock.now(),
+      lastUpdate: c.own.packet.lastUpdate,
+      state: [...c.own.map],
+    };
+    const others = [...c.peers.values()].map(
+      (p): NodeView => ({
+        nodeId: p.id,
+        self: false,
+        address: p.address,
+        port: p.port,
+        alive: p.failures === 0,
+        lastHeardMs: p.lastHeard,
+        lastUpdate: p.state.packet.lastUpdate,
+        state: [...p.state.map],
+      }),
+    );
+    return [self, ...others];
+  }
+
   /** Sets a key at once; resolves when the new State has gone to every peer. */
   updateData(key: string, value: string): Promise<void> {
     checkString(key, 'key');
@@ -113,6 +159,7 @@ export class DSNode {
       throw new DsnError('DSN_ERR_LIMIT', `the state would exceed the body limit of ${this.core.limits.maxBodyBytes} bytes`);
     }
     this.core.setOwn(map);
+    this.core.emit('selfUpdate');
     const seq = this.core.seq;
     const payload = this.core.ownStateBytes();
     const waits: Promise<void>[] = [];
