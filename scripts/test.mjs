@@ -20,6 +20,9 @@ if (files.length === 0) {
   console.error(`no test files under ${roots.join(', ')}`);
   process.exit(1);
 }
+// The CLI tests run the real executable from dist/: build first.
+const build = spawnSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
+if (build.status !== 0) process.exit(build.status ?? 1);
 const reporter = process.env.CI ? ['--test-reporter=spec'] : [];
 const r = spawnSync(
   process.execPath,
