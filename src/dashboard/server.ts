@@ -1,8 +1,196 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { isIP } from 'node:net';
 import type { DashboardOptions } from '../config.js';
-import { DsnError } from '../errors.js';
 import type { Dashboard, DSNodeServer } from '../server.js';
+import { ChangeFeed } from './feed.js';
+import { PAGE_CSP, PAGE_HTML } from './page.js';
+import { SseClient } from './sse.js';
+import { statePayload } from './state.js';
 
-/** Placeholder until the dashboard lands. */
-export async function startDashboard(_server: DSNodeServer, _opts: Required<DashboardOptions>): Promise<Dashboard> {
-  throw new DsnError('DSN_ERR_INTERNAL', 'the dashboard is not built yet');
+/** Knobs for tests; the defaults are what a browser needs. */
+export interface DashboardTuning {
+  /** Least time between two pushes to one client, in ms. */
+  pushIntervalMs?: number;
+  /** Time between heartbeat comments on idle streams, in ms. */
+  heartbeatMs?: number;
+  /** Time between liveness comparisons (see ChangeFeed), in ms. */
+  livenessMs?: number;
+}
+
+const PUSH_INTERVAL_MS = 100;
+const HEARTBEAT_MS = 15_000;
+
+/** Sent with every response: nothing here is cacheable by others, sniffable or frameable. */
+const COMMON_HEADERS = {
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'X-Frame-Options': 'DENY',
+};
+
+type Route = (req: IncomingMessage, res: ServerResponse) => void;
+
+/**
+ * Serves the read-only dashboard of `server` over HTTP:
+ *
+ *   GET /             the page (self-contained HTML)
+ *   GET /api/state    { self, now, nodes: NodeView[] }
+ *   GET /api/events   server-sent events: `snapshot`, then `change` (see SseClient)
+ *
+ * GET and HEAD only (405 otherwise); 404 elsewhere. The pages show states
+ * only: no network key or private key is in any response.
+ */
+export async function startDashboard(
+  server: DSNodeServer,
+  opts: Required<DashboardOptions>,
+  tuning: DashboardTuning = {},
+): Promise<Dashboard> {
+  const feed = new ChangeFeed(server, tuning.livenessMs);
+  const clients = new Set<SseClient>();
+  const pushIntervalMs = tuning.pushIntervalMs ?? PUSH_INTERVAL_MS;
+
+  const routes: Record<string, Route> = {
+    '/': (_req, res) =>
+      send(res, 200, 'text/html; charset=utf-8', PAGE_HTML, {
+        'Content-Security-Policy': PAGE_CSP,
+      }),
+    '/api/state': (_req, res) => sendJson(res, statePayload(server)),
+    '/api/events': (req, res) => {
+      if (req.method === 'HEAD') {
+        res.writeHead(200, {
+          'Content-Type': 'text/event-stream; charset=utf-8',
+          'Cache-Control': 'no-store',
+        });
+        res.end();
+        return;
+      }
+      const client = new SseClient(res, () => statePayload(server), pushIntervalMs);
+      const unsubscribe = feed.subscribe((change) => client.change(change));
+      clients.add(client);
+      res.on('close', () => {
+        unsubscribe();
+        client.close();
+        clients.delete(client);
+      });
+      client.open();
+    },
+  };
+
+  const http = createServer((req, res) => {
+    for (const [name, value] of Object.entries(COMMON_HEADERS)) res.setHeader(name, value);
+    const path = (req.url ?? '/').split('?')[0] as string;
+    if (!hostAllowed(req.headers.host, opts.host)) {
+      send(
+        res,
+        403,
+        'text/plain; charset=utf-8',
+        'forbidden: this dashboard answers to localhost only\n',
+      );
+      return;
+    }
+    const route = Object.hasOwn(routes, path) ? routes[path] : undefined;
+    if (!route) {
+      send(res, 404, 'text/plain; charset=utf-8', 'not found\n');
+    } else if (req.method !== 'GET' && req.method !== 'HEAD') {
+      send(
+        res,
+        405,
+        'text/plain; charset=utf-8',
+        'method not allowed: this dashboard is read-only\n',
+        {
+          Allow: 'GET, HEAD',
+        },
+      );
+    } else {
+      route(req, res);
+    }
+    // A body sent with a GET, or with a refused method, is read and dropped.
+    req.resume();
+  });
+
+  const heartbeat = setInterval(() => {
+    for (const c of clients) c.heartbeat();
+  }, tuning.heartbeatMs ?? HEARTBEAT_MS);
+  heartbeat.unref();
+
+  try {
+    await listen(http, opts.port, opts.host);
+  } catch (err) {
+    clearInterval(heartbeat);
+    throw err;
+  }
+  const port = (http.address() as AddressInfo).port;
+
+  let closing: Promise<void> | null = null;
+  return {
+    port,
+    url: `http://${urlHost(opts.host)}:${port}/`,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        clearInterval(heartbeat);
+        feed.close();
+        for (const c of clients) c.close();
+        clients.clear();
+        http.close(() => resolve());
+        http.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  type: string,
+  body: string,
+  headers: Record<string, string> = {},
+): void {
+  const bytes = Buffer.from(body, 'utf8');
+  res.writeHead(status, {
+    'Content-Type': type,
+    'Content-Length': bytes.length,
+    'Cache-Control': 'no-store',
+    ...headers,
+  });
+  res.end(bytes);
+}
+
+function sendJson(res: ServerResponse, value: unknown): void {
+  send(res, 200, 'application/json; charset=utf-8', JSON.stringify(value));
+}
+
+function listen(http: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(port, host, () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+const isLoopback = (host: string) =>
+  host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+
+/**
+ * DNS rebinding guard: a web page elsewhere could point its own name at
+ * 127.0.0.1 and read a loopback dashboard. Browsers always send that name in
+ * Host, so a loopback dashboard answers only to loopback names and IP
+ * literals. One bound to a public interface was exposed on purpose.
+ */
+export function hostAllowed(hostHeader: string | undefined, boundHost: string): boolean {
+  if (!isLoopback(boundHost) || hostHeader === undefined) return true;
+  const name = hostHeader
+    .replace(/:\d*$/, '')
+    .replace(/^\[(.*)\]$/, '$1')
+    .toLowerCase();
+  return name === 'localhost' || name.endsWith('.localhost') || isIP(name) !== 0;
+}
+
+/** Where to point a browser: a wildcard address is reachable through loopback. */
+function urlHost(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
 }

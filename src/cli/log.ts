@@ -1,0 +1,107 @@
+import type { DSNodeServer } from '../server.js';
+import { clockTime, endpoint, pair, type Style, safe, styleFor, truncate } from './format.js';
+
+/** Longest value shown in a readable update line; JSON lines carry values whole. */
+const MAX_VALUE_CHARS = 80;
+
+export type LogFormat = 'text' | 'json';
+
+/**
+ * Logs what happens to a node: joins, leaves and state updates (with the
+ * keys that changed). Peers met while joining are logged as joins at once.
+ * Alerts are not subscribed here: they come through DSNodeServer.start's
+ * callback, which also sees those raised before start() resolves. Returns a
+ * function that stops logging.
+ */
+export function logNodeEvents(server: DSNodeServer, out: LogWriter): () => void {
+  // The last state seen of each peer, to log only what an update changed.
+  const known = new Map<string, Map<string, string>>();
+  for (const view of server.snapshot()) {
+    if (view.self) continue;
+    known.set(view.nodeId, new Map(view.state));
+    out.write('join', view.nodeId, { address: endpoint(view.address, view.port) });
+  }
+
+  const onPeer = (id: string) => {
+    const view = server.snapshot().find((v) => v.nodeId === id);
+    out.write('join', id, { address: view ? endpoint(view.address, view.port) : '?' });
+  };
+  const onUpdate = (id: string) => {
+    const now = server.readState(id) ?? new Map<string, string>();
+    const before = known.get(id) ?? new Map<string, string>();
+    known.set(id, now);
+    const changed = [...now].filter(([k, v]) => before.get(k) !== v);
+    const removed = [...before.keys()].filter((k) => !now.has(k));
+    out.write('update', id, { changed, removed });
+  };
+  const onDisconnect = (id: string) => {
+    known.delete(id);
+    out.write('leave', id, {});
+  };
+
+  server.on('peer', onPeer);
+  server.on('update', onUpdate);
+  server.on('disconnect', onDisconnect);
+  return () => {
+    server.off('peer', onPeer);
+    server.off('update', onUpdate);
+    server.off('disconnect', onDisconnect);
+  };
+}
+
+type Details = {
+  address?: string;
+  /** Pairs, not an object: a key may be '__proto__'. */
+  changed?: [string, string][];
+  removed?: string[];
+  message?: string;
+};
+
+export class LogWriter {
+  private readonly style: Style;
+  private readonly tty: boolean;
+
+  constructor(
+    private readonly format: LogFormat,
+    private readonly stream: NodeJS.WriteStream,
+  ) {
+    this.style = styleFor(stream);
+    this.tty = stream.isTTY === true;
+  }
+
+  write(event: string, node: string | null, details: Details): void {
+    const now = Date.now();
+    if (this.format === 'json') {
+      const { changed, ...rest } = details;
+      const line = {
+        time: new Date(now).toISOString(),
+        event,
+        ...(node !== null && { node }),
+        ...(changed && { changed: Object.fromEntries(changed) }),
+        ...rest,
+      };
+      this.stream.write(`${JSON.stringify(line)}\n`);
+      return;
+    }
+    const s = this.style;
+    const time = s.dim(this.tty ? clockTime(now) : new Date(now).toISOString());
+    const label =
+      {
+        join: s.green('join  '),
+        leave: s.red('leave '),
+        update: s.cyan('update'),
+        alert: s.yellow('alert '),
+      }[event] ?? event.padEnd(6);
+    const who = node === null ? '' : ` ${s.bold(safe(node))}`;
+    this.stream.write(`${time} ${label}${who}${this.text(details)}\n`);
+  }
+
+  private text(d: Details): string {
+    const parts: string[] = [];
+    if (d.address !== undefined) parts.push(`at ${d.address}`);
+    for (const [k, v] of d.changed ?? []) parts.push(pair(k, truncate(v, MAX_VALUE_CHARS)));
+    for (const k of d.removed ?? []) parts.push(this.style.dim(`-${safe(k)}`));
+    if (d.message !== undefined) parts.push(safe(d.message));
+    return parts.length > 0 ? `  ${parts.join(' ')}` : '';
+  }
+}

@@ -1,0 +1,172 @@
+#!/usr/bin/env node
+// The `dsn` command line: parses arguments and hands them to one command
+// module each (loaded only when that command runs), reports a failure as one
+// line on stderr and sets the exit code: 2 for usage or configuration, 1
+// for a failure at run time.
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import type { DemoOptions } from './demo.js';
+import { EXIT_USAGE, oneLine, reportError } from './errors.js';
+import {
+  checkKey,
+  collectAssignment,
+  collectEndpoint,
+  collectList,
+  parseCount,
+  parseNonEmpty,
+  parsePort,
+} from './options.js';
+import type { StartOptions } from './start.js';
+import type { WatchOptions } from './watch.js';
+
+const version = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  }
+).version;
+
+const program = new Command('dsn')
+  .description('Run and inspect Distributed State Network nodes.')
+  .version(version, '-V, --version', 'print the version')
+  .option('--verbose', 'print stack traces with errors')
+  .helpOption('-h, --help', 'show help')
+  .helpCommand('help [command]', 'show help for a command')
+  .configureHelp({ showGlobalOptions: true })
+  .showSuggestionAfterError(true)
+  .exitOverride();
+
+const keyOption = () =>
+  new Option('--key <hex>', 'network key, 32 hex characters (see dsn keygen)').env('DSN_KEY');
+
+program
+  .command('keygen')
+  .description('print a new random network key (32 hex characters)')
+  .action(async () => (await import('./keygen.js')).keygen());
+
+program
+  .command('start')
+  .description('run a node in the foreground until Ctrl-C or SIGTERM')
+  .option(
+    '--config <file>',
+    'JSON file with the Python config keys (node_id, port, bootstrap_nodes, …)',
+  )
+  .option('--id <id>', 'node ID', parseNonEmpty)
+  .option('-p, --port <port>', 'port to listen on, 0 for any free one (default: 8000)', parsePort)
+  .addOption(keyOption())
+  .option('-b, --bootstrap <host:port>', 'node to join through (repeatable)', collectEndpoint)
+  .option(
+    '--set <key=value>',
+    'set a key in this node’s state once up (repeatable)',
+    collectAssignment,
+  )
+  .option(
+    '--credentials <dir>',
+    'where the node keys are kept (default: ./credentials)',
+    parseNonEmpty,
+  )
+  .option(
+    '--network-ip <ip>',
+    'address other nodes reach this one at (default: learned)',
+    parseNonEmpty,
+  )
+  .option(
+    '--whitelist <ids>',
+    'only talk to these node IDs (comma-separated, repeatable)',
+    collectList,
+  )
+  .option('--host <host>', 'interface to listen on (default: 0.0.0.0)', parseNonEmpty)
+  .option('--dashboard <port>', 'also serve the live dashboard on this port', parsePort)
+  .option(
+    '--dashboard-host <host>',
+    'interface for the dashboard (default: 127.0.0.1)',
+    parseNonEmpty,
+  )
+  .option('--json', 'log JSON lines instead of text')
+  .addHelpText(
+    'after',
+    `
+Flags override the config file. Events (joins, leaves, updates, alerts) are
+logged on stderr; one line on stdout says when the node is up.
+
+Examples:
+  $ dsn start --id alpha --key $(dsn keygen) --set status=online
+  $ dsn start --id beta -p 8001 -b 10.0.0.5:8000 --dashboard 8080
+  $ dsn start --config node.json --json`,
+  )
+  .action(async (opts: StartOptions, command: Command) => {
+    const { start } = await import('./start.js');
+    await start({ ...opts, key: checkKey(opts.key, keySource(command)) });
+  });
+
+program
+  .command('watch')
+  .description('join as an observer and show every node’s state, live')
+  .requiredOption(
+    '-b, --bootstrap <host:port>',
+    'node to join through (repeatable)',
+    collectEndpoint,
+  )
+  .addOption(keyOption())
+  .option('--id <id>', 'observer node ID (default: watch-<random>)', parseNonEmpty)
+  .option('-p, --port <port>', 'port to listen on (default: any free one)', parsePort, 0)
+  .option('--host <host>', 'interface to listen on (default: 0.0.0.0)', parseNonEmpty)
+  .option(
+    '--network-ip <ip>',
+    'address other nodes reach this one at (default: learned)',
+    parseNonEmpty,
+  )
+  .option('--once', 'print the table once after joining, then exit')
+  .option('--json', 'print JSON snapshots, one per line, instead of a table')
+  .addHelpText(
+    'after',
+    `
+On a terminal the table is redrawn in place; piped, a table is printed per
+change. Other nodes must be able to reach the observer: see --network-ip.
+
+Examples:
+  $ dsn watch -b 127.0.0.1:8000 --key $DSN_KEY
+  $ dsn watch -b 10.0.0.5:8000 --once --json | jq '.nodes[].nodeId'`,
+  )
+  .action(async (opts: WatchOptions, command: Command) => {
+    const { watch } = await import('./watch.js');
+    await watch({ ...opts, key: checkKey(opts.key, keySource(command)) });
+  });
+
+program
+  .command('demo')
+  .description('run a demo network (a monitor and five sensors) with its dashboard')
+  .option('-p, --port <port>', 'dashboard port (default: 8080, or a free one if taken)', parsePort)
+  .option('--sensors <n>', 'number of sensors', parseCount(1, 50), 5)
+  .action(async (opts: DemoOptions) => (await import('./demo.js')).demo(opts));
+
+/** Where the key came from, for the error message (which never repeats the key). */
+function keySource(command: Command): string {
+  return command.getOptionValueSource('key') === 'env' ? 'DSN_KEY' : '--key';
+}
+
+// Commander's own errors ("unknown option '--prot'", with a suggestion on a
+// second line) become the same one line as ours.
+for (const command of [program, ...program.commands]) {
+  const name = command === program ? 'dsn' : `dsn ${command.name()}`;
+  command.configureOutput({
+    outputError: (message, write) =>
+      write(`${name}: ${oneLine(message.replace(/^error: /, ''))}\n`),
+  });
+}
+
+// Errors name the command they come from, as commander's own do.
+let running = 'dsn';
+program.hook('preAction', (_program, action) => {
+  running = `dsn ${action.name()}`;
+});
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // Help and version exit 0; commander has printed the message already.
+    process.exitCode = err.exitCode === 0 ? 0 : EXIT_USAGE;
+  } else {
+    process.exitCode = reportError(err, running, program.opts().verbose === true);
+  }
+}

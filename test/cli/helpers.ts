@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** The built executable: `npm test` builds it first; alone, run `npm run build` before. */
+export const DSN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+
+export function assertBuilt(): void {
+  assert.ok(existsSync(DSN), `${DSN} is missing: run 'npm run build' first`);
+}
+
+/** The environment for a child: no colours, and no network key leaking in from the shell. */
+function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...extra };
+  if (!('DSN_KEY' in extra)) delete env.DSN_KEY;
+  return env;
+}
+
+/**
+ * A running `dsn` process. Output is collected as it arrives; `waitFor`
+ * resolves as soon as a pattern shows up (no sleeping), and fails with
+ * everything printed so far if it does not within the timeout.
+ */
+export class Dsn {
+  readonly proc: ChildProcess;
+  stdout = '';
+  stderr = '';
+  private readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private readonly waiters = new Set<() => void>();
+
+  constructor(args: string[], env: Record<string, string> = {}) {
+    this.proc = spawn(process.execPath, [DSN, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: childEnv(env),
+    });
+    this.proc.stdout?.setEncoding('utf8').on('data', (s: string) => {
+      this.stdout += s;
+      this.notify();
+    });
+    this.proc.stderr?.setEncoding('utf8').on('data', (s: string) => {
+      this.stderr += s;
+      this.notify();
+    });
+    this.exit = new Promise((resolve) => {
+      this.proc.on('close', (code, signal) => {
+        resolve({ code, signal });
+        this.notify();
+      });
+    });
+  }
+
+  private notify(): void {
+    for (const w of [...this.waiters]) w();
+  }
+
+  /** The first match of `pattern` in stdout or stderr, waiting for it to be printed. */
+  waitFor(
+    pattern: RegExp,
+    stream: 'stdout' | 'stderr' = 'stdout',
+    timeoutMs = 15_000,
+  ): Promise<RegExpMatchArray> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const m = pattern.exec(this[stream]);
+        if (m) {
+          done();
+          resolve(m);
+        } else if (this.proc.exitCode !== null || this.proc.signalCode !== null) {
+          done();
+          reject(new Error(`dsn exited before printing ${pattern} on ${stream}\n${this.dump()}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`timed out waiting for ${pattern} on ${stream}\n${this.dump()}`));
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  /** Parsed JSON lines of stderr (the --json log). */
+  jsonLog(): Record<string, unknown>[] {
+    return this.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  }
+
+  /** Resolves with the exit status; fails the test if the process has not ended in time. */
+  async exited(
+    timeoutMs = 15_000,
+  ): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`dsn did not exit within ${timeoutMs} ms\n${this.dump()}`)),
+        timeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([this.exit, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** For `after` hooks: ends the process whatever state it is in. */
+  async kill(): Promise<void> {
+    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill('SIGKILL');
+    await this.exit;
+  }
+
+  dump(): string {
+    return `--- stdout:\n${this.stdout}--- stderr:\n${this.stderr}`;
+  }
+}
+
+/** Runs `dsn args` to the end. */
+export async function runDsn(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = new Dsn(args, env);
+  try {
+    const { code } = await child.exited();
+    return { code, stdout: child.stdout, stderr: child.stderr };
+  } finally {
+    await child.kill();
+  }
+}

@@ -1,0 +1,200 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { generateKey } from '../../src/index.js';
+import { TestNet, next, sorted, until } from '../helpers/net.js';
+import { PyPeer, pythonUnavailable } from '../helpers/pypeer.js';
+
+/**
+ * A mixed network: TypeScript nodes and the independent Python peer
+ * (test/interop/pypeer.py, written from PROTOCOL.md, using Python's own
+ * json.dumps/json.loads, struct and the cryptography package). The Python
+ * package itself cannot be installed here (no PyPI), so this peer stands in
+ * for it; the byte-exact vectors tie both to the reference.
+ */
+const unavailable = pythonUnavailable();
+if (unavailable && process.env.CI) throw new Error(unavailable);
+
+const TRICKY: [string, string][] = [
+  ['status', 'online'],
+  ['10', 'integer-like key'],
+  ['2', 'another'],
+  ['__proto__', 'p'],
+  ['', 'empty key'],
+  ['unicode é ✓ 中文', 'h\u00e9llo 🚀 👩\u200d💻'],
+  ['ctrl', 'tab\tnew\nline "quoted" \\ / \u0000 \u007f'],
+];
+
+describe('mixed network with Python nodes', { skip: unavailable ?? false }, () => {
+  const net = new TestNet();
+  const pys: PyPeer[] = [];
+  const py = async (o: ConstructorParameters<typeof PyPeer>[0]) => {
+    const p = new PyPeer({ key: net.key, ...o });
+    pys.push(p);
+    await p.ready;
+    return p;
+  };
+  after(async () => {
+    await Promise.all(pys.map((p) => p.kill()));
+    await net.stopAll();
+  });
+
+  it('a TypeScript node joins through a Python node', async () => {
+    const p0 = await py({ id: 'py0' });
+    const t1 = await net.start('ts1', { bootstrapNodes: [{ address: '127.0.0.1', port: p0.port }] });
+    assert.deepEqual(sorted(t1.peers()), ['py0', 'ts1']);
+    assert.deepEqual(sorted(await p0.peers()), ['py0', 'ts1']);
+  });
+
+  it('a Python node joins through a TypeScript node, and all four see all', async () => {
+    const t1 = net.servers[0];
+    assert.ok(t1);
+    const p2 = await py({ id: 'py2', bootstrap: [t1.port] });
+    const t3 = await net.start('ts3', { bootstrapNodes: [{ address: '127.0.0.1', port: p2.port }] });
+    const all = ['py0', 'py2', 'ts1', 'ts3'];
+    await until(net.servers, () => net.servers.every((s) => sorted(s.peers()).join() === all.join()), 'TS nodes list all four');
+    for (const p of pys) assert.deepEqual(sorted(await p.peers()), all);
+    void t3;
+  });
+
+  it('states with any Unicode and any key names cross from TypeScript to Python, order kept', async () => {
+    const [t1] = net.servers;
+    assert.ok(t1);
+    for (const [k, v] of TRICKY) await t1.updateData(k, v);
+    for (const p of pys) assert.deepEqual(await p.entries('ts1'), TRICKY);
+  });
+
+  it('and from Python to TypeScript, signatures checked on both sides', async () => {
+    const [p0] = pys;
+    assert.ok(p0);
+    const want = JSON.stringify(TRICKY);
+    const arrived = until(net.servers, () => net.servers.every((s) => JSON.stringify([...(s.readState('py0') ?? [])]) === want), 'Python state everywhere');
+    for (const [k, v] of TRICKY) await p0.update(k, v);
+    await arrived;
+    assert.equal(net.servers[1]?.readData('py0', '__proto__'), 'p');
+  });
+
+  it('a new value keeps its key position on both sides', async () => {
+    const [t1] = net.servers;
+    const [p0] = pys;
+    assert.ok(t1 && p0);
+    await t1.updateData('10', 'changed');
+    const entries = await p0.entries('ts1');
+    assert.deepEqual(entries?.map(([k]) => k), TRICKY.map(([k]) => k));
+    assert.equal(await p0.read('ts1', '10'), 'changed');
+  });
+
+  it('a delete on a TypeScript node is seen by Python as the key gone', async () => {
+    const [t1] = net.servers;
+    const [p0] = pys;
+    assert.ok(t1 && p0);
+    await t1.deleteData('status');
+    assert.equal(await p0.read('ts1', 'status'), null);
+  });
+
+  it('DATA both ways', async () => {
+    const [t1] = net.servers;
+    const [p0] = pys;
+    assert.ok(t1 && p0);
+    const atPy = next<[string, Buffer]>(p0, 'receive');
+    await t1.sendToNode('py0', new Uint8Array([1, 2, 3, 250]));
+    const [from, data] = await atPy;
+    assert.equal(from, 'ts1');
+    assert.deepEqual([...data], [1, 2, 3, 250]);
+    const atTs = next<[string, Uint8Array]>(t1, 'receive');
+    await p0.send('ts1', Buffer.from('from python'));
+    const [from2, data2] = await atTs;
+    assert.equal(from2, 'py0');
+    assert.equal(Buffer.from(data2).toString(), 'from python');
+  });
+
+  it('a killed Python node is declared gone by TypeScript nodes', async () => {
+    const p2 = pys[1];
+    assert.ok(p2);
+    const gone = Promise.all(net.servers.map((s) => next(s, 'disconnect', (id) => id === 'py2')));
+    await p2.kill();
+    await gone;
+    for (const s of net.servers) assert.ok(!s.peers().includes('py2'));
+  });
+
+  it('a stopped TypeScript node is declared gone by Python nodes', async () => {
+    const [p0] = pys;
+    const t3 = net.servers[1];
+    assert.ok(p0 && t3);
+    const gone = next(p0, 'disconnect', (id) => id === 'ts3');
+    await t3.stop();
+    await gone;
+    assert.ok(!(await p0.peers()).includes('ts3'));
+  });
+});
+
+describe('refusals across implementations', { skip: unavailable ?? false }, () => {
+  const net = new TestNet();
+  const pys: PyPeer[] = [];
+  const py = async (o: ConstructorParameters<typeof PyPeer>[0]) => {
+    const p = new PyPeer(o);
+    pys.push(p);
+    await p.ready;
+    return p;
+  };
+  after(async () => {
+    await Promise.all(pys.map((p) => p.kill()));
+    await net.stopAll();
+  });
+  const boot = (port: number) => ({ bootstrapNodes: [{ address: '127.0.0.1', port }] });
+
+  it('wrong network key: refused both ways', async () => {
+    const t = await net.start('t-key');
+    const alerts: string[] = [];
+    const p = new PyPeer({ id: 'p-wrong', key: generateKey(), bootstrap: [t.port] });
+    pys.push(p);
+    p.on('alert', (m: string) => alerts.push(m));
+    await p.ready;
+    assert.ok(alerts.length > 0);
+    assert.deepEqual(t.peers(), ['t-key']);
+    const p2 = await py({ id: 'p-key', key: net.key });
+    const tAlerts: string[] = [];
+    const t2 = await net.start('t-wrong', { ...boot(p2.port), aesKey: generateKey() }, { onAlert: (m) => tAlerts.push(m) });
+    assert.match(tAlerts.join(), /no bootstrap node answered/);
+    assert.deepEqual(t2.peers(), ['t-wrong']);
+    assert.deepEqual(await p2.peers(), ['p-key']);
+  });
+
+  it('whitelists: refused both ways', async () => {
+    const p = await py({ id: 'p-picky', key: net.key, whitelist: ['someone-else'] });
+    const alerts: string[] = [];
+    const t = await net.start('t-refused', boot(p.port), { onAlert: (m) => alerts.push(m) });
+    assert.match(alerts.join(), /no bootstrap node answered/);
+    assert.deepEqual(await p.peers(), ['p-picky']);
+    const tp = await net.start('t-picky', { whitelistNodeIds: ['someone-else'] });
+    const pAlerts: string[] = [];
+    const q = new PyPeer({ id: 'p-refused', key: net.key, bootstrap: [tp.port] });
+    pys.push(q);
+    q.on('alert', (m: string) => pAlerts.push(m));
+    await q.ready;
+    assert.ok(pAlerts.length > 0);
+    assert.deepEqual(tp.peers(), ['t-picky']);
+    void t;
+  });
+
+  it('a Python node speaking another protocol version is refused', async () => {
+    const t = await net.start('t-version');
+    const alerts: string[] = [];
+    const p = new PyPeer({ id: 'p-old', key: net.key, version: '0.8.0', bootstrap: [t.port] });
+    pys.push(p);
+    p.on('alert', (m: string) => alerts.push(m));
+    await p.ready;
+    assert.ok(alerts.length > 0);
+    assert.deepEqual(t.peers(), ['t-version']);
+  });
+
+  it('an unencrypted mixed network works too', async () => {
+    const t = await net.start('t-plain', { aesKey: null });
+    const p = await py({ id: 'p-plain', bootstrap: [t.port] });
+    const got = next(t, 'update', (id) => id === 'p-plain');
+    await p.update('plain', 'text');
+    await got;
+    assert.equal(t.readData('p-plain', 'plain'), 'text');
+    await t.updateData('back', 'at you');
+    assert.equal(await p.read('t-plain', 'back'), 'at you');
+  });
+});
