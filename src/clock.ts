@@ -48,7 +48,8 @@ export class FakeClock implements Clock {
     const end = this.t + ms;
     for (;;) {
       let next: [number, { due: number; fn: () => void }] | undefined;
-      for (const e of this.timers) if (e[1].due <= end && (!next || e[1].due < next[1].due)) next = e;
+      for (const e of this.timers)
+        if (e[1].due <= end && (!next || e[1].due < next[1].due)) next = e;
       if (!next) break;
       this.timers.delete(next[0]);
       this.t = next[1].due;

@@ -118,7 +118,9 @@ export class DSNodeConfig {
   private constructor(init: DSNodeConfigInit) {
     this.nodeId = checkNodeId(init.nodeId, 'nodeId');
     this.port = checkPort(init.port, 'port', true);
-    this.bootstrapNodes = Object.freeze(checkEndpoints(init.bootstrapNodes ?? [], 'bootstrapNodes'));
+    this.bootstrapNodes = Object.freeze(
+      checkEndpoints(init.bootstrapNodes ?? [], 'bootstrapNodes'),
+    );
     if (init.aesKey != null) parseAesKey(init.aesKey, 'aesKey');
     this.aesKey = init.aesKey ?? null;
     this.credentialDir = optString(init.credentialDir, 'credentialDir', 'credentials', true);
@@ -203,7 +205,8 @@ function checkDashboard(v: unknown): Readonly<Required<DashboardOptions>> | null
   if (typeof v !== 'object') throw new ConfigError('dashboard', 'must be { port, host? }');
   const d = v as Record<string, unknown>;
   for (const k of Object.keys(d)) {
-    if (k !== 'port' && k !== 'host') throw new ConfigError(`dashboard.${k}`, 'is not a dashboard setting');
+    if (k !== 'port' && k !== 'host')
+      throw new ConfigError(`dashboard.${k}`, 'is not a dashboard setting');
   }
   const port = checkPort(d.port, 'dashboard.port', true);
   const host = optString(d.host, 'dashboard.host', '127.0.0.1', false) as string;
@@ -212,7 +215,8 @@ function checkDashboard(v: unknown): Readonly<Required<DashboardOptions>> | null
 
 function checkWhitelist(v: unknown): readonly string[] | null {
   if (v == null) return null;
-  if (!Array.isArray(v)) throw new ConfigError('whitelistNodeIds', `must be a list, got ${describe(v)}`);
+  if (!Array.isArray(v))
+    throw new ConfigError('whitelistNodeIds', `must be a list, got ${describe(v)}`);
   return Object.freeze(v.map((id, i) => checkNodeId(id, `whitelistNodeIds[${i}]`)));
 }
 

@@ -52,12 +52,7 @@ export class ConfigError extends DsnError {
 /** A request to a peer that failed (error status, bad response, timeout). */
 export class PeerError extends DsnError {
   readonly status: number | undefined;
-  constructor(
-    code: DsnErrorCode,
-    message: string,
-    status?: number,
-    options?: { cause?: unknown },
-  ) {
+  constructor(code: DsnErrorCode, message: string, status?: number, options?: { cause?: unknown }) {
     super(code, message, options);
     this.name = 'PeerError';
     this.status = status;

@@ -60,9 +60,14 @@ export class DSNodeServer extends EventEmitter<DSNodeEvents> {
   }
 
   /** Listens, joins through the bootstrap nodes, and resolves once joined. */
-  static async start(config: DSNodeConfigInit | DSNodeConfig, callbacks: DSNodeCallbacks = {}): Promise<DSNodeServer> {
+  static async start(
+    config: DSNodeConfigInit | DSNodeConfig,
+    callbacks: DSNodeCallbacks = {},
+  ): Promise<DSNodeServer> {
     const server = new DSNodeServer(DSNodeConfig.from(config), callbacks);
-    server.node = await DSNode.start(server.config, (event, ...args) => server.safeEmit(event, ...args));
+    server.node = await DSNode.start(server.config, (event, ...args) =>
+      server.safeEmit(event, ...args),
+    );
     if (server.config.dashboard) {
       try {
         const { startDashboard } = await import('./dashboard/server.js');

@@ -1,9 +1,9 @@
 import {
-  type KeyObject,
   createECDH,
   createHash,
   createPrivateKey,
   createPublicKey,
+  type KeyObject,
   sign as nodeSign,
   verify as nodeVerify,
 } from 'node:crypto';
@@ -43,7 +43,12 @@ function digest32(msg: Uint8Array): Uint8Array {
 const b64u = (b: Uint8Array) => Buffer.from(b).toString('base64url');
 
 function jwk(pub: Uint8Array, priv?: Uint8Array) {
-  const key = { kty: 'EC', crv: 'secp256k1', x: b64u(pub.subarray(0, 32)), y: b64u(pub.subarray(32)) };
+  const key = {
+    kty: 'EC',
+    crv: 'secp256k1',
+    x: b64u(pub.subarray(0, 32)),
+    y: b64u(pub.subarray(32)),
+  };
   return priv ? { ...key, d: b64u(priv) } : key;
 }
 
@@ -70,7 +75,12 @@ export const nodeBackend: SigningBackend = {
     return new Uint8Array(nodeSign('sha1', inner(msg), { key: o, dsaEncoding: 'ieee-p1363' }));
   },
   verify(pub, msg, sig) {
-    return nodeVerify('sha1', inner(msg), { key: publicObject(pub), dsaEncoding: 'ieee-p1363' }, sig);
+    return nodeVerify(
+      'sha1',
+      inner(msg),
+      { key: publicObject(pub), dsaEncoding: 'ieee-p1363' },
+      sig,
+    );
   },
   isValidPoint(pub) {
     try {
@@ -110,7 +120,8 @@ function loadNative(): SigningBackend | null {
     sign: (kp, msg) => Uint8Array.from(b.ecdsaSign(digest32(msg), kp.privateKey).signature),
     // libsecp256k1 refuses high-S signatures, which the Python nodes produce
     // half the time: normalise first (a copy; the call works in place).
-    verify: (pub, msg, sig) => b.ecdsaVerify(b.signatureNormalize(Uint8Array.from(sig)), digest32(msg), uncompressed(pub)),
+    verify: (pub, msg, sig) =>
+      b.ecdsaVerify(b.signatureNormalize(Uint8Array.from(sig)), digest32(msg), uncompressed(pub)),
     isValidPoint: (pub) => b.publicKeyVerify(uncompressed(pub)),
   };
 }
@@ -118,9 +129,12 @@ function loadNative(): SigningBackend | null {
 export const nativeBackend: SigningBackend | null = loadNative();
 
 /** Every back end that works on this machine. */
-export const availableBackends: SigningBackend[] = nativeBackend ? [nativeBackend, nodeBackend] : [nodeBackend];
+export const availableBackends: SigningBackend[] = nativeBackend
+  ? [nativeBackend, nodeBackend]
+  : [nodeBackend];
 
-const active: SigningBackend = process.env.DSN_CRYPTO === 'node' || !nativeBackend ? nodeBackend : nativeBackend;
+const active: SigningBackend =
+  process.env.DSN_CRYPTO === 'node' || !nativeBackend ? nodeBackend : nativeBackend;
 
 /** Which implementation signs and verifies here. */
 export const cryptoBackend = active.name;
@@ -162,7 +176,8 @@ export class KeyPair {
   readonly publicKey: PublicKey;
 
   constructor(privateKey: Uint8Array) {
-    if (privateKey.length !== 32) throw new DsnError('DSN_ERR_MALFORMED', 'private key must be 32 bytes');
+    if (privateKey.length !== 32)
+      throw new DsnError('DSN_ERR_MALFORMED', 'private key must be 32 bytes');
     this.privateKey = Uint8Array.from(privateKey);
     const ecdh = createECDH('secp256k1');
     ecdh.setPrivateKey(this.privateKey); // throws for 0 or a value ≥ the curve order

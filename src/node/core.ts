@@ -6,10 +6,10 @@ import { PublicKey } from '../crypto/signing.js';
 import { DecodeError, DsnError } from '../errors.js';
 import type { Limits } from '../wire/limits.js';
 import {
-  type Hello,
-  type State,
   encodeHello,
   encodeState,
+  type Hello,
+  type State,
   signedBytesHello,
   signedBytesState,
 } from '../wire/packets.js';
@@ -63,7 +63,12 @@ export class NodeCore {
   /** Signs a new own State for `map` with a fresh, strictly increasing last_update. */
   sign(map: StateMap): HeldState {
     const stateJson = pyJsonDumps(map);
-    const packet: State = { nodeId: this.id, lastUpdate: this.timestamps.next(), sig: new Uint8Array(0), stateJson };
+    const packet: State = {
+      nodeId: this.id,
+      lastUpdate: this.timestamps.next(),
+      sig: new Uint8Array(0),
+      stateJson,
+    };
     packet.sig = this.creds.keyPair.sign(signedBytesState(packet));
     return held(packet, map);
   }
@@ -113,12 +118,18 @@ export class NodeCore {
    * and trust on first use. Returns the sender's key.
    */
   checkHello(h: Hello, isResponse: boolean): PublicKey {
-    if (!this.allowed(h.nodeId)) throw new DsnError('DSN_ERR_UNAUTHORIZED', `${h.nodeId} is not whitelisted`);
+    if (!this.allowed(h.nodeId))
+      throw new DsnError('DSN_ERR_UNAUTHORIZED', `${h.nodeId} is not whitelisted`);
     if (h.version !== PROTOCOL_VERSION) {
-      throw new DsnError('DSN_ERR_VERSION', `protocol version ${h.version} is not ${PROTOCOL_VERSION}`);
+      throw new DsnError(
+        'DSN_ERR_VERSION',
+        `protocol version ${h.version} is not ${PROTOCOL_VERSION}`,
+      );
     }
-    if (h.nodeId === this.id) throw new DsnError('DSN_ERR_OWN_ORIGIN', `${h.nodeId} is this node's own ID`);
-    if (!PublicKey.isValid(h.publicKey)) throw new DsnError('DSN_ERR_UNAUTHORIZED', 'public key is not on the curve');
+    if (h.nodeId === this.id)
+      throw new DsnError('DSN_ERR_OWN_ORIGIN', `${h.nodeId} is this node's own ID`);
+    if (!PublicKey.isValid(h.publicKey))
+      throw new DsnError('DSN_ERR_UNAUTHORIZED', 'public key is not on the curve');
     const key = new PublicKey(h.publicKey);
     if (!key.verify(signedBytesHello(h, isResponse), h.sig)) {
       throw new DsnError('DSN_ERR_UNAUTHORIZED', 'hello signature does not verify');
@@ -145,13 +156,25 @@ export class NodeCore {
       peer.lastHeard = now;
       peer.failures = 0;
     } else {
-      peer = { id: nodeId, address, port, key, state: placeholder(nodeId), lastHeard: now, failures: 0, lastProbe: now, pinging: false };
+      peer = {
+        id: nodeId,
+        address,
+        port,
+        key,
+        state: placeholder(nodeId),
+        lastHeard: now,
+        failures: 0,
+        lastProbe: now,
+        pinging: false,
+      };
       this.peers.set(nodeId, peer);
       this.emit('peer', nodeId);
     }
     this.lost.delete(`${address}:${port}`);
     if (write) {
-      await write.catch((err: Error) => this.emit('alert', `could not store the key of ${nodeId}: ${err.message}`));
+      await write.catch((err: Error) =>
+        this.emit('alert', `could not store the key of ${nodeId}: ${err.message}`),
+      );
     }
     return peer;
   }
@@ -188,7 +211,8 @@ export class NodeCore {
 
   /** Checks that a State in a reply comes from the peer asked, then applies it. */
   applyReply(peer: Peer, s: State): void {
-    if (s.nodeId !== peer.id) throw new DecodeError('DSN_ERR_MALFORMED', `reply state is from ${s.nodeId}, not ${peer.id}`);
+    if (s.nodeId !== peer.id)
+      throw new DecodeError('DSN_ERR_MALFORMED', `reply state is from ${s.nodeId}, not ${peer.id}`);
     this.apply(peer, this.verifyState(s, peer.key));
   }
 }

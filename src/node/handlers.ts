@@ -1,13 +1,13 @@
 import { DsnError, httpStatusOf } from '../errors.js';
 import type { IncomingRequest, Response } from '../transport/types.js';
-import { MsgType, frame, typeOfPath, unframe } from '../wire/frame.js';
+import { frame, MsgType, typeOfPath, unframe } from '../wire/frame.js';
 import {
   decodeData,
   decodeHello,
   decodePeers,
   decodeState,
-  type Peers,
   encodePeers,
+  type Peers,
   signedBytesData,
   signedBytesPeers,
 } from '../wire/packets.js';
@@ -50,7 +50,12 @@ export function createHandler(core: NodeCore): (req: IncomingRequest) => Promise
   };
 }
 
-async function dispatch(core: NodeCore, type: MsgType, payload: Uint8Array, remote: string): Promise<Uint8Array> {
+async function dispatch(
+  core: NodeCore,
+  type: MsgType,
+  payload: Uint8Array,
+  remote: string,
+): Promise<Uint8Array> {
   switch (type) {
     case MsgType.HELLO:
       return onHello(core, payload, remote);
@@ -87,7 +92,11 @@ function onPeers(core: NodeCore, payload: Uint8Array): Uint8Array {
     throw new DsnError('DSN_ERR_MALFORMED', 'peers signature does not verify');
   }
   core.heard(peer);
-  const connections = [...core.peers.values()].map((x) => ({ nodeId: x.id, address: x.address, port: x.port }));
+  const connections = [...core.peers.values()].map((x) => ({
+    nodeId: x.id,
+    address: x.address,
+    port: x.port,
+  }));
   const answer: Peers = { nodeId: core.id, sig: EMPTY, connections };
   answer.sig = core.creds.keyPair.sign(signedBytesPeers(answer));
   return encodePeers(answer);
@@ -95,7 +104,8 @@ function onPeers(core: NodeCore, payload: Uint8Array): Uint8Array {
 
 function onUpdate(core: NodeCore, payload: Uint8Array): Uint8Array {
   const s = decodeState(payload, core.limits);
-  if (s.nodeId === core.id) throw new DsnError('DSN_ERR_OWN_ORIGIN', 'update carries this node\'s own ID');
+  if (s.nodeId === core.id)
+    throw new DsnError('DSN_ERR_OWN_ORIGIN', "update carries this node's own ID");
   const peer = sender(core, s.nodeId);
   const st = core.verifyState(s, peer.key);
   core.heard(peer);

@@ -8,13 +8,13 @@ import type { Transport } from '../transport/types.js';
 import { pyJsonDumps } from '../wire/pyjson.js';
 import { NodeCore } from './core.js';
 import type { Emit } from './events.js';
-import { Outbound } from './outbound.js';
 import { createHandler } from './handlers.js';
+import { Outbound } from './outbound.js';
 import type { Peer } from './peers.js';
 import { Rpc } from './rpc.js';
 import { CoalescingSender } from './sender.js';
-import { Timestamps } from './timestamps.js';
 import { Ticker } from './ticker.js';
+import { Timestamps } from './timestamps.js';
 
 /** One node as `snapshot()` describes it. */
 export interface NodeView {
@@ -56,7 +56,10 @@ export class DSNode {
   ) {
     this.core = core;
     this.abort = abort;
-    this.out = new Outbound(core, new Rpc(transport, core.envelope, core.config.timing, abort.signal, clock));
+    this.out = new Outbound(
+      core,
+      new Rpc(transport, core.envelope, core.config.timing, abort.signal, clock),
+    );
     this.ticker = new Ticker(core, this.out, clock, (peer) => this.forget(peer));
   }
 
@@ -64,9 +67,22 @@ export class DSNode {
   static async start(config: DSNodeConfig, emit: Emit): Promise<DSNode> {
     const clock = config.clock ?? systemClock;
     const creds = await openCredentialStore(config.credentialDir, config.nodeId);
-    const onError = (err: unknown) => emit('alert', `could not persist the clock ceiling: ${(err as Error).message}`);
-    const timestamps = new Timestamps(clock, creds.clockCeiling, (c) => creds.saveClockCeiling(c), onError);
-    const core = new NodeCore(config, clock, creds, createEnvelope(config.aesKey), timestamps, emit);
+    const onError = (err: unknown) =>
+      emit('alert', `could not persist the clock ceiling: ${(err as Error).message}`);
+    const timestamps = new Timestamps(
+      clock,
+      creds.clockCeiling,
+      (c) => creds.saveClockCeiling(c),
+      onError,
+    );
+    const core = new NodeCore(
+      config,
+      clock,
+      creds,
+      createEnvelope(config.aesKey),
+      timestamps,
+      emit,
+    );
     const transport = config.transport ?? new HttpTransport();
     const node = new DSNode(core, transport, new AbortController(), clock);
     core.port = await transport.listen(createHandler(core), {
@@ -93,13 +109,15 @@ export class DSNode {
   }
 
   readData(nodeId: string, key: string): string | null {
-    const map = nodeId === this.core.id ? this.core.own.map : this.core.peers.get(nodeId)?.state.map;
+    const map =
+      nodeId === this.core.id ? this.core.own.map : this.core.peers.get(nodeId)?.state.map;
     return map?.get(key) ?? null;
   }
 
   /** A copy of a node's whole state in key order, or null for an unknown node. */
   readState(nodeId: string): Map<string, string> | null {
-    const map = nodeId === this.core.id ? this.core.own.map : this.core.peers.get(nodeId)?.state.map;
+    const map =
+      nodeId === this.core.id ? this.core.own.map : this.core.peers.get(nodeId)?.state.map;
     return map ? new Map(map) : null;
   }
 
@@ -155,8 +173,14 @@ export class DSNode {
   private publish(map: Map<string, string>): Promise<void> {
     this.assertRunning();
     // A State must fit in a body any peer accepts (1 type byte + IV + padding + header fields).
-    if (pyJsonDumps(map).length + this.core.limits.maxNodeIdBytes + 128 > this.core.limits.maxBodyBytes) {
-      throw new DsnError('DSN_ERR_LIMIT', `the state would exceed the body limit of ${this.core.limits.maxBodyBytes} bytes`);
+    if (
+      pyJsonDumps(map).length + this.core.limits.maxNodeIdBytes + 128 >
+      this.core.limits.maxBodyBytes
+    ) {
+      throw new DsnError(
+        'DSN_ERR_LIMIT',
+        `the state would exceed the body limit of ${this.core.limits.maxBodyBytes} bytes`,
+      );
     }
     this.core.setOwn(map);
     this.core.emit('selfUpdate');
@@ -190,7 +214,8 @@ export class DSNode {
   async sendToNode(nodeId: string, data: Uint8Array | string): Promise<void> {
     this.assertRunning();
     const peer = this.core.peers.get(nodeId);
-    if (!peer) throw new DsnError('DSN_ERR_UNKNOWN_NODE', `no peer with ID ${JSON.stringify(nodeId)}`);
+    if (!peer)
+      throw new DsnError('DSN_ERR_UNKNOWN_NODE', `no peer with ID ${JSON.stringify(nodeId)}`);
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     await this.out.data(peer, bytes);
   }
@@ -218,6 +243,6 @@ export class DSNode {
 }
 
 function checkString(v: unknown, what: string): void {
-  if (typeof v !== 'string') throw new DsnError('DSN_ERR_ARGUMENT', `${what} must be a string, got ${typeof v}`);
+  if (typeof v !== 'string')
+    throw new DsnError('DSN_ERR_ARGUMENT', `${what} must be a string, got ${typeof v}`);
 }
-

@@ -2,13 +2,13 @@ import { PeerError } from '../errors.js';
 import { MsgType, PING_PAYLOAD } from '../wire/frame.js';
 import {
   type Data,
-  type PeerEntry,
-  type Peers,
   decodeHello,
   decodePeers,
   decodeState,
   encodeData,
   encodePeers,
+  type PeerEntry,
+  type Peers,
   signedBytesData,
   signedBytesPeers,
 } from '../wire/packets.js';
@@ -62,7 +62,10 @@ export class Outbound {
     const core = this.core;
     const ask: Peers = { nodeId: core.id, sig: EMPTY, connections: [] };
     ask.sig = core.creds.keyPair.sign(signedBytesPeers(ask));
-    const answer = decodePeers(await this.rpc.call(peer.address, peer.port, MsgType.PEERS, encodePeers(ask)), core.limits);
+    const answer = decodePeers(
+      await this.rpc.call(peer.address, peer.port, MsgType.PEERS, encodePeers(ask)),
+      core.limits,
+    );
     if (answer.nodeId !== peer.id || !peer.key.verify(signedBytesPeers(answer), answer.sig)) {
       throw new PeerError('DSN_ERR_PEER', `peer list from ${peer.id} does not verify`);
     }
@@ -95,7 +98,12 @@ export class Outbound {
   async meetAll(entries: PeerEntry[]): Promise<void> {
     const core = this.core;
     const fresh = entries.filter(
-      (e) => e.nodeId !== core.id && !core.peers.has(e.nodeId) && core.allowed(e.nodeId) && e.address !== '' && e.port > 0,
+      (e) =>
+        e.nodeId !== core.id &&
+        !core.peers.has(e.nodeId) &&
+        core.allowed(e.nodeId) &&
+        e.address !== '' &&
+        e.port > 0,
     );
     await pool(fresh, 16, (e) => this.meet(e.address, e.port).then(noop, noop));
   }
@@ -111,7 +119,12 @@ function wrap<T>(address: string, port: number, fn: () => T): T {
   try {
     return fn();
   } catch (err) {
-    throw new PeerError('DSN_ERR_PEER', `${address}:${port}: ${(err as Error).message}`, undefined, { cause: err });
+    throw new PeerError(
+      'DSN_ERR_PEER',
+      `${address}:${port}: ${(err as Error).message}`,
+      undefined,
+      { cause: err },
+    );
   }
 }
 

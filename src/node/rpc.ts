@@ -3,7 +3,7 @@ import type { Timing } from '../config.js';
 import type { Envelope } from '../crypto/envelope.js';
 import { DsnError, PeerError } from '../errors.js';
 import type { Transport } from '../transport/types.js';
-import { type MsgType, PATH_OF, frame, unframe } from '../wire/frame.js';
+import { frame, type MsgType, PATH_OF, unframe } from '../wire/frame.js';
 
 export interface CallOptions {
   /** Tries in all (default: timing.tries). */
@@ -25,7 +25,13 @@ export class Rpc {
     private readonly clock: Clock,
   ) {}
 
-  async call(address: string, port: number, type: MsgType, payload: Uint8Array, opts: CallOptions = {}): Promise<Uint8Array> {
+  async call(
+    address: string,
+    port: number,
+    type: MsgType,
+    payload: Uint8Array,
+    opts: CallOptions = {},
+  ): Promise<Uint8Array> {
     const body = this.envelope.seal(frame(type, payload));
     const tries = opts.tries ?? this.timing.tries;
     const timeoutMs = Math.max(this.timing.requestTimeoutMs, body.length / 1000);
@@ -34,25 +40,47 @@ export class Rpc {
       try {
         return await this.once(address, port, type, body, timeoutMs);
       } catch (err) {
-        const retriable = !(err instanceof PeerError) || err.status === undefined || err.status === 500 || err.status === 503;
+        const retriable =
+          !(err instanceof PeerError) ||
+          err.status === undefined ||
+          err.status === 500 ||
+          err.status === 503;
         if (!retriable || attempt >= tries || this.signal.aborted) throw err;
         await delay(this.clock, this.timing.retryDelayMs, this.signal);
       }
     }
   }
 
-  private async once(address: string, port: number, type: MsgType, body: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+  private async once(
+    address: string,
+    port: number,
+    type: MsgType,
+    body: Uint8Array,
+    timeoutMs: number,
+  ): Promise<Uint8Array> {
     const path = PATH_OF[type];
-    const res = await this.transport.request(address, port, path, body, { timeoutMs, signal: this.signal });
+    const res = await this.transport.request(address, port, path, body, {
+      timeoutMs,
+      signal: this.signal,
+    });
     if (res.status === 204) return new Uint8Array(0);
     if (res.status !== 200) {
       const reason = Buffer.from(res.body.subarray(0, 200)).toString('utf8');
-      throw new PeerError('DSN_ERR_PEER', `${address}:${port}${path} answered ${res.status}: ${reason}`, res.status);
+      throw new PeerError(
+        'DSN_ERR_PEER',
+        `${address}:${port}${path} answered ${res.status}: ${reason}`,
+        res.status,
+      );
     }
     try {
       return unframe(this.envelope.open(res.body), type);
     } catch (err) {
-      throw new PeerError('DSN_ERR_PEER', `${address}:${port}${path} sent a bad response: ${(err as Error).message}`, 502, { cause: err });
+      throw new PeerError(
+        'DSN_ERR_PEER',
+        `${address}:${port}${path} sent a bad response: ${(err as Error).message}`,
+        502,
+        { cause: err },
+      );
     }
   }
 }

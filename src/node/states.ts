@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { StateMap } from '../wire/pyjson.js';
 import type { State } from '../wire/packets.js';
+import type { StateMap } from '../wire/pyjson.js';
 
 /** A state held for a node: the packet as signed, its parsed map, and the hash of its text. */
 export interface HeldState {
@@ -41,4 +41,3 @@ export function supersedes(incoming: HeldState, current: HeldState | undefined):
   }
   return incoming.hash > current.hash;
 }
-

@@ -65,7 +65,10 @@ export class Ticker {
 
   private schedule(): void {
     if (!this.running) return;
-    this.timer = this.clock.setTimeout(() => void this.tick(), this.core.config.timing.suspectProbeMs);
+    this.timer = this.clock.setTimeout(
+      () => void this.tick(),
+      this.core.config.timing.suspectProbeMs,
+    );
     this.timer.unref?.();
   }
 
@@ -107,7 +110,8 @@ export class Ticker {
           peer.pinging = false;
           if (!this.running || this.core.peers.get(peer.id) !== peer) return;
           peer.failures++;
-          if (peer.failures >= 2 && this.clock.now() - peer.lastHeard >= t.deadAfterMs) this.evict(peer);
+          if (peer.failures >= 2 && this.clock.now() - peer.lastHeard >= t.deadAfterMs)
+            this.evict(peer);
         },
       );
     }
@@ -124,7 +128,12 @@ export class Ticker {
     const t = this.core.config.timing;
     const key = `${address}:${port}`;
     if (this.core.lost.has(key) || this.core.lost.size >= this.core.limits.maxPeers) return;
-    this.core.lost.set(key, { address, port, nextTry: this.clock.now() + t.reconnectMinMs, backoffMs: t.reconnectMinMs });
+    this.core.lost.set(key, {
+      address,
+      port,
+      nextTry: this.clock.now() + t.reconnectMinMs,
+      backoffMs: t.reconnectMinMs,
+    });
   }
 
   private reconnect(now: number): void {

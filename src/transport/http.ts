@@ -1,14 +1,21 @@
-import { Agent, type IncomingMessage, type Server, type ServerResponse, createServer, request } from 'node:http';
+import {
+  Agent,
+  createServer,
+  type IncomingMessage,
+  request,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DsnError, PeerError } from '../errors.js';
 import {
   type ListenOptions,
+  newStats,
+  plainAddress,
   type RequestHandler,
   type RequestOptions,
   type Response,
   type Transport,
-  newStats,
-  plainAddress,
 } from './types.js';
 
 /**
@@ -66,12 +73,18 @@ export class HttpTransport implements Transport {
     return (server.address() as AddressInfo).port;
   }
 
-  private serve(req: IncomingMessage, res: ServerResponse, handler: RequestHandler, max: number): void {
+  private serve(
+    req: IncomingMessage,
+    res: ServerResponse,
+    handler: RequestHandler,
+    max: number,
+  ): void {
     const reply = (status: number, body: Uint8Array | string) => {
       if (res.headersSent || res.destroyed) return;
       const b = typeof body === 'string' ? Buffer.from(body) : body;
       res.writeHead(status, {
-        'Content-Type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/octet-stream',
+        'Content-Type':
+          typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/octet-stream',
         'Content-Length': b.length,
       });
       res.end(b);
@@ -115,7 +128,13 @@ export class HttpTransport implements Transport {
     });
   }
 
-  request(address: string, port: number, path: string, body: Uint8Array, options: RequestOptions): Promise<Response> {
+  request(
+    address: string,
+    port: number,
+    path: string,
+    body: Uint8Array,
+    options: RequestOptions,
+  ): Promise<Response> {
     if (this.closed) return Promise.reject(new PeerError('DSN_ERR_STOPPED', 'transport is closed'));
     this.stats.requestsSent++;
     this.stats.bytesSent += body.length;
@@ -143,7 +162,12 @@ export class HttpTransport implements Transport {
         },
       );
       const timer = setTimeout(() => {
-        req.destroy(new PeerError('DSN_ERR_TIMEOUT', `${address}:${port}${path} timed out after ${options.timeoutMs} ms`));
+        req.destroy(
+          new PeerError(
+            'DSN_ERR_TIMEOUT',
+            `${address}:${port}${path} timed out after ${options.timeoutMs} ms`,
+          ),
+        );
       }, options.timeoutMs);
       req.on('error', (err) => {
         clearTimeout(timer);
@@ -167,5 +191,10 @@ export class HttpTransport implements Transport {
 }
 
 function networkError(address: string, port: number, err: Error): PeerError {
-  return new PeerError('DSN_ERR_PEER', `${address}:${port} unreachable: ${err.message}`, undefined, { cause: err });
+  return new PeerError(
+    'DSN_ERR_PEER',
+    `${address}:${port} unreachable: ${err.message}`,
+    undefined,
+    { cause: err },
+  );
 }

@@ -1,11 +1,11 @@
 import { PeerError } from '../errors.js';
 import {
   type ListenOptions,
+  newStats,
   type RequestHandler,
   type RequestOptions,
   type Response,
   type Transport,
-  newStats,
 } from './types.js';
 
 /**
@@ -49,7 +49,14 @@ export class MemoryNetwork {
   }
 
   /** @internal */
-  async deliver(from: string, address: string, port: number, path: string, body: Uint8Array, opts: RequestOptions): Promise<Response> {
+  async deliver(
+    from: string,
+    address: string,
+    port: number,
+    path: string,
+    body: Uint8Array,
+    opts: RequestOptions,
+  ): Promise<Response> {
     await Promise.resolve();
     const handler = this.hosts.get(`${address}:${port}`);
     if (!handler || this.cut.has(`${from}|${address}`)) {
@@ -73,14 +80,21 @@ export class MemoryTransport implements Transport {
   async listen(handler: RequestHandler, options: ListenOptions): Promise<number> {
     const counted: RequestHandler = (req) => {
       this.stats.requestsServed++;
-      if (req.body.length > options.maxBodyBytes) return { status: 413, body: Buffer.from('body too large') };
+      if (req.body.length > options.maxBodyBytes)
+        return { status: 413, body: Buffer.from('body too large') };
       return handler(req);
     };
     this.bound = this.network.bind(this.address, options.port, counted);
     return this.bound;
   }
 
-  async request(address: string, port: number, path: string, body: Uint8Array, options: RequestOptions): Promise<Response> {
+  async request(
+    address: string,
+    port: number,
+    path: string,
+    body: Uint8Array,
+    options: RequestOptions,
+  ): Promise<Response> {
     if (this.closed) throw new PeerError('DSN_ERR_STOPPED', 'transport is closed');
     this.stats.requestsSent++;
     this.stats.bytesSent += body.length;

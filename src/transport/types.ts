@@ -41,7 +41,13 @@ export interface Transport {
   /** Starts serving; resolves with the bound port. */
   listen(handler: RequestHandler, options: ListenOptions): Promise<number>;
   /** One POST; rejects on network errors and timeouts (any status resolves). */
-  request(address: string, port: number, path: string, body: Uint8Array, options: RequestOptions): Promise<Response>;
+  request(
+    address: string,
+    port: number,
+    path: string,
+    body: Uint8Array,
+    options: RequestOptions,
+  ): Promise<Response>;
   /** Stops serving and drops pooled connections. Idempotent. */
   close(): Promise<void>;
   readonly stats: TransportStats;

@@ -44,7 +44,10 @@ export function frame(type: MsgType, payload: Uint8Array): Uint8Array {
 export function unframe(body: Uint8Array, expected: MsgType): Uint8Array {
   if (body.length === 0) throw new DecodeError('DSN_ERR_BAD_TYPE', 'empty body');
   if (body[0] !== expected) {
-    throw new DecodeError('DSN_ERR_BAD_TYPE', `type byte ${body[0]} does not match ${PATH_OF[expected]}`);
+    throw new DecodeError(
+      'DSN_ERR_BAD_TYPE',
+      `type byte ${body[0]} does not match ${PATH_OF[expected]}`,
+    );
   }
   return body.subarray(1);
 }

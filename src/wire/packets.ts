@@ -1,5 +1,5 @@
 import { DecodeError } from '../errors.js';
-import { Reader, Writer, utf8Bytes } from './bytes.js';
+import { Reader, utf8Bytes, Writer } from './bytes.js';
 import { type Limits, PUBLIC_KEY_BYTES, SIGNATURE_BYTES, VERSION_MAX_BYTES } from './limits.js';
 
 /**
@@ -94,7 +94,10 @@ export function decodeHello(b: Uint8Array, limits: Limits): Hello {
   r.end('hello');
   requireNodeId(h.nodeId, 'hello');
   if (h.publicKey.length !== PUBLIC_KEY_BYTES) {
-    throw new DecodeError('DSN_ERR_MALFORMED', `hello.public_key must be ${PUBLIC_KEY_BYTES} bytes`);
+    throw new DecodeError(
+      'DSN_ERR_MALFORMED',
+      `hello.public_key must be ${PUBLIC_KEY_BYTES} bytes`,
+    );
   }
   checkPort(h.port, 'hello.port');
   return h;
@@ -109,7 +112,9 @@ function peersParts(p: Peers, withSig: boolean): Part[] {
     (w) => {
       w.u32(p.connections.length);
       for (const c of p.connections) {
-        w.string(c.nodeId).bytes(new Writer(8 + c.address.length).string(c.address).u32(c.port).finish());
+        w.string(c.nodeId).bytes(
+          new Writer(8 + c.address.length).string(c.address).u32(c.port).finish(),
+        );
       }
     },
   ];
@@ -129,7 +134,10 @@ export function decodePeers(b: Uint8Array, limits: Limits): Peers {
   const sig = r.bytes('peers.sig', SIGNATURE_BYTES).slice();
   const count = r.u32('peers.count');
   if (count > limits.maxPeers) {
-    throw new DecodeError('DSN_ERR_LIMIT', `peers.count ${count} is over the limit of ${limits.maxPeers}`);
+    throw new DecodeError(
+      'DSN_ERR_LIMIT',
+      `peers.count ${count} is over the limit of ${limits.maxPeers}`,
+    );
   }
   const connections: PeerEntry[] = [];
   for (let i = 0; i < count; i++) {

@@ -1,8 +1,8 @@
+import type { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EventEmitter } from 'node:events';
-import { type DSNodeConfigInit, DSNodeServer, type Timing, generateKey } from '../../src/index.js';
+import { type DSNodeConfigInit, DSNodeServer, generateKey, type Timing } from '../../src/index.js';
 import type { DSNodeCallbacks } from '../../src/server.js';
 
 /** Short timings so that failure detection takes about a second, not ten. */

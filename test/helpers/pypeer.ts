@@ -11,7 +11,9 @@ export const PYTHON = '/usr/bin/python3';
 /** Why the Python peer cannot run here, or null when it can. */
 export function pythonUnavailable(): string | null {
   const r = spawnSync(PYTHON, ['-c', 'import cryptography'], { encoding: 'utf8' });
-  return r.status === 0 ? null : `${PYTHON} with the cryptography package is needed (apt-get install python3-cryptography)`;
+  return r.status === 0
+    ? null
+    : `${PYTHON} with the cryptography package is needed (apt-get install python3-cryptography)`;
 }
 
 export interface PyPeerOptions {
@@ -34,26 +36,47 @@ export class PyPeer extends EventEmitter {
   readonly ready: Promise<void>;
   private readonly child: ChildProcess;
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (v: Record<string, unknown>) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<
+    number,
+    { resolve: (v: Record<string, unknown>) => void; reject: (e: Error) => void }
+  >();
   readonly stderr: string[] = [];
 
   constructor(readonly options: PyPeerOptions) {
     super();
     const o = options;
-    const args = [SCRIPT, '--id', o.id, '--port', '0', '--host', LOCAL, '--tick', String(o.tick ?? 0.5)];
+    const args = [
+      SCRIPT,
+      '--id',
+      o.id,
+      '--port',
+      '0',
+      '--host',
+      LOCAL,
+      '--tick',
+      String(o.tick ?? 0.5),
+    ];
     if (o.key) args.push('--key', o.key);
     if (o.cred) args.push('--cred', o.cred);
     if (o.whitelist) args.push('--whitelist', o.whitelist.join(','));
     if (o.version) args.push('--version', o.version);
     for (const p of o.bootstrap ?? []) args.push('--bootstrap', `${LOCAL}:${p}`);
     this.child = spawn(PYTHON, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    createInterface({ input: this.child.stderr as NodeJS.ReadableStream }).on('line', (l) => this.stderr.push(l));
+    createInterface({ input: this.child.stderr as NodeJS.ReadableStream }).on('line', (l) =>
+      this.stderr.push(l),
+    );
     this.ready = new Promise((resolve, reject) => {
-      this.child.once('exit', (code) => reject(new Error(`pypeer ${o.id} exited with ${code}: ${this.stderr.slice(-5).join('\n')}`)));
+      this.child.once('exit', (code) =>
+        reject(
+          new Error(`pypeer ${o.id} exited with ${code}: ${this.stderr.slice(-5).join('\n')}`),
+        ),
+      );
       this.once('ready', resolve);
     });
     this.ready.catch(() => {});
-    createInterface({ input: this.child.stdout as NodeJS.ReadableStream }).on('line', (line) => this.onLine(line));
+    createInterface({ input: this.child.stdout as NodeJS.ReadableStream }).on('line', (line) =>
+      this.onLine(line),
+    );
   }
 
   private onLine(line: string): void {

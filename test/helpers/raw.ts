@@ -1,13 +1,15 @@
 import { createEnvelope } from '../../src/crypto/envelope.js';
 import { KeyPair } from '../../src/crypto/signing.js';
-import { MsgType, frame } from '../../src/wire/frame.js';
+import { frame, MsgType } from '../../src/wire/frame.js';
 import {
-  type Hello,
-  type State,
   encodeData,
   encodeHello,
   encodePeers,
   encodeState,
+  type Data,
+  type Hello,
+  type Peers,
+  type State,
   signedBytesData,
   signedBytesHello,
   signedBytesPeers,
@@ -17,7 +19,11 @@ import { pyJsonDumps } from '../../src/wire/pyjson.js';
 import { LOCAL } from './net.js';
 
 /** One raw POST to a node, as an attacker or a foreign implementation would send it. */
-export async function post(port: number, path: string, body: Uint8Array | string): Promise<{ status: number; body: Buffer }> {
+export async function post(
+  port: number,
+  path: string,
+  body: Uint8Array | string,
+): Promise<{ status: number; body: Buffer }> {
   const res = await fetch(`http://${LOCAL}:${port}${path}`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/octet-stream' },
@@ -63,20 +69,30 @@ export class Forger {
     return this.seal(MsgType.HELLO, encodeHello(h));
   }
 
-  state(entries: [string, string][], lastUpdate = Date.now() / 1000, signer = this.keys, nodeId = this.nodeId): Uint8Array {
-    const s: State = { nodeId, lastUpdate, sig: new Uint8Array(0), stateJson: pyJsonDumps(new Map(entries)) };
+  state(
+    entries: [string, string][],
+    lastUpdate = Date.now() / 1000,
+    signer = this.keys,
+    nodeId = this.nodeId,
+  ): Uint8Array {
+    const s: State = {
+      nodeId,
+      lastUpdate,
+      sig: new Uint8Array(0),
+      stateJson: pyJsonDumps(new Map(entries)),
+    };
     s.sig = signer.sign(signedBytesState(s));
     return this.seal(MsgType.UPDATE, encodeState(s));
   }
 
   data(bytes: Uint8Array, signer = this.keys): Uint8Array {
-    const d = { nodeId: this.nodeId, sig: new Uint8Array(0), data: bytes };
+    const d: Data = { nodeId: this.nodeId, sig: new Uint8Array(0), data: bytes };
     d.sig = signer.sign(signedBytesData(d));
     return this.seal(MsgType.DATA, encodeData(d));
   }
 
   peers(signer = this.keys): Uint8Array {
-    const p = { nodeId: this.nodeId, sig: new Uint8Array(0), connections: [] };
+    const p: Peers = { nodeId: this.nodeId, sig: new Uint8Array(0), connections: [] };
     p.sig = signer.sign(signedBytesPeers(p));
     return this.seal(MsgType.PEERS, encodePeers(p));
   }

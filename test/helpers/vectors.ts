@@ -4,7 +4,15 @@ import { fileURLToPath } from 'node:url';
 
 /** The Python reference's vectors, from ../shared beside the checkout. */
 const here = dirname(fileURLToPath(import.meta.url));
-export const VECTORS_PATH = join(here, '..', '..', '..', 'shared', 'vectors', 'python-reference-0.9.0.json');
+export const VECTORS_PATH = join(
+  here,
+  '..',
+  '..',
+  '..',
+  'shared',
+  'vectors',
+  'python-reference-0.9.0.json',
+);
 
 // biome-ignore lint/suspicious/noExplicitAny: the vector file is plain JSON
 export const vectors: any = JSON.parse(readFileSync(VECTORS_PATH, 'utf8'));

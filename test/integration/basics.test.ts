@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { DSNodeServer, DsnError } from '../../src/index.js';
-import { LOCAL, TestNet, allSee, next, sorted, until } from '../helpers/net.js';
+import type { DSNodeServer, DsnError } from '../../src/index.js';
+import { allSee, LOCAL, next, sorted, TestNet, until } from '../helpers/net.js';
 
 describe('one node', () => {
   const net = new TestNet();
@@ -26,7 +26,10 @@ describe('one node', () => {
     const a = net.servers[0] as DSNodeServer;
     assert.throws(() => a.updateData(1 as unknown as string, 'v'), /key must be a string/);
     assert.throws(() => a.updateData('k', null as unknown as string), /value must be a string/);
-    await assert.rejects(a.sendToNode('ghost', 'x'), (e: DsnError) => e.code === 'DSN_ERR_UNKNOWN_NODE');
+    await assert.rejects(
+      a.sendToNode('ghost', 'x'),
+      (e: DsnError) => e.code === 'DSN_ERR_UNKNOWN_NODE',
+    );
   });
 
   it('stop is idempotent, and a stopped node refuses writes', async () => {
@@ -35,7 +38,10 @@ describe('one node', () => {
     await Promise.all([a.stop(), a.stop()]);
     await a.stop();
     assert.equal(a.isShutDown(), true);
-    assert.throws(() => a.updateData('k', 'v'), (e: DsnError) => e.code === 'DSN_ERR_STOPPED');
+    assert.throws(
+      () => a.updateData('k', 'v'),
+      (e: DsnError) => e.code === 'DSN_ERR_STOPPED',
+    );
   });
 
   it('supports await using', async () => {
@@ -95,7 +101,9 @@ describe('two nodes', () => {
       ['lone', '\ud800'],
     ];
     for (const [k, v] of entries) await b.updateData(k, v);
-    const got = [...(a.readState('b') ?? new Map())].filter(([k]) => entries.some(([e]) => e === k));
+    const got = [...(a.readState('b') ?? new Map())].filter(([k]) =>
+      entries.some(([e]) => e === k),
+    );
     assert.deepEqual(got, entries);
   });
 
@@ -140,9 +148,12 @@ describe('ten nodes', () => {
 
   it('updates and deletes from every node reach all', async () => {
     await Promise.all(net.servers.map((s) => s.updateData('role', `role-${s.nodeId()}`)));
-    for (const s of net.servers) for (const o of net.servers) assert.equal(s.readData(o.nodeId(), 'role'), `role-${o.nodeId()}`);
+    for (const s of net.servers)
+      for (const o of net.servers)
+        assert.equal(s.readData(o.nodeId(), 'role'), `role-${o.nodeId()}`);
     await Promise.all(net.servers.map((s) => s.deleteData('role')));
-    for (const s of net.servers) for (const o of net.servers) assert.equal(s.readData(o.nodeId(), 'role'), null);
+    for (const s of net.servers)
+      for (const o of net.servers) assert.equal(s.readData(o.nodeId(), 'role'), null);
   });
 
   it('a burst of updates from one writer ends with its last value everywhere', async () => {
@@ -171,14 +182,22 @@ describe('a chain of bootstraps', () => {
     const alerts: string[] = [];
     const dead = { address: LOCAL, port: 1 };
     const live = { address: LOCAL, port: (net.servers[0] as DSNodeServer).port };
-    const s = await net.start('late', { bootstrapNodes: [dead, live] }, { onAlert: (m) => alerts.push(m) });
+    const s = await net.start(
+      'late',
+      { bootstrapNodes: [dead, live] },
+      { onAlert: (m) => alerts.push(m) },
+    );
     assert.ok(s.peers().includes('c0'));
     assert.deepEqual(alerts, []);
   });
 
   it('no bootstrap node answering raises an alert, and the node keeps running', async () => {
     const alerts: string[] = [];
-    const s = await net.start('lonely', { bootstrapNodes: [{ address: LOCAL, port: 1 }] }, { onAlert: (m) => alerts.push(m) });
+    const s = await net.start(
+      'lonely',
+      { bootstrapNodes: [{ address: LOCAL, port: 1 }] },
+      { onAlert: (m) => alerts.push(m) },
+    );
     assert.match(alerts.join('\n'), /no bootstrap node answered/);
     assert.deepEqual(s.peers(), ['lonely']);
     await s.updateData('still', 'works');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { Clock } from '../../src/clock.js';
 import { generateKey } from '../../src/index.js';
-import { LOCAL, TestNet, next, tempDir } from '../helpers/net.js';
+import { LOCAL, next, TestNet, tempDir } from '../helpers/net.js';
 
 /** The real clock, an hour behind: a machine whose clock was set back. */
 const hourBehind: Clock = {
@@ -60,7 +60,11 @@ describe('restarts', () => {
     assert.ok(a);
     const other = tempDir();
     const alerts: string[] = [];
-    const impostor = await net.start('b', { via: a, credentialDir: other.path }, { onAlert: (m) => alerts.push(m) });
+    const impostor = await net.start(
+      'b',
+      { via: a, credentialDir: other.path },
+      { onAlert: (m) => alerts.push(m) },
+    );
     assert.match(alerts.join(), /no bootstrap node answered/);
     assert.deepEqual(impostor.peers(), ['b']);
     assert.notEqual(a.snapshot().find((n) => n.nodeId === 'b')?.port, impostor.port);
@@ -92,7 +96,10 @@ describe('who may join', () => {
     assert.ok(open.peers().includes('friend'));
     const x = await net.start('x', { via: open });
     assert.ok(x.peers().includes('open'));
-    const picky = await net.start('picky', { via: open, whitelistNodeIds: ['open', 'a', 'friend'] });
+    const picky = await net.start('picky', {
+      via: open,
+      whitelistNodeIds: ['open', 'a', 'friend'],
+    });
     assert.ok(!picky.peers().includes('x'));
     assert.ok(picky.peers().includes('open'));
   });
@@ -101,7 +108,11 @@ describe('who may join', () => {
     const a = net.servers.find((s) => s.nodeId() === 'open');
     assert.ok(a);
     const alerts: string[] = [];
-    const w = await net.start('wrong-key', { via: a, aesKey: generateKey() }, { onAlert: (m) => alerts.push(m) });
+    const w = await net.start(
+      'wrong-key',
+      { via: a, aesKey: generateKey() },
+      { onAlert: (m) => alerts.push(m) },
+    );
     assert.match(alerts.join(), /no bootstrap node answered/);
     assert.deepEqual(w.peers(), ['wrong-key']);
     assert.ok(!a.peers().includes('wrong-key'));

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { KeyPair } from '../../src/crypto/signing.js';
 import type { DSNodeServer } from '../../src/index.js';
 import { MsgType } from '../../src/wire/frame.js';
-import { decodeState } from '../../src/wire/packets.js';
 import { DEFAULT_LIMITS } from '../../src/wire/limits.js';
-import { LOCAL, TestNet, next } from '../helpers/net.js';
+import { decodeState } from '../../src/wire/packets.js';
+import { LOCAL, next, TestNet } from '../helpers/net.js';
 import { Forger, post } from '../helpers/raw.js';
 
 /** Every failure before authentication looks the same with a network key. */
@@ -24,7 +23,11 @@ describe('attacks and bad input, encrypted network', () => {
   const received: string[] = [];
 
   before(async () => {
-    a = await net.start('a', {}, { onUpdate: (id) => changes.push(id), onReceive: (id) => received.push(id) });
+    a = await net.start(
+      'a',
+      {},
+      { onUpdate: (id) => changes.push(id), onReceive: (id) => received.push(id) },
+    );
     b = await net.start('b', { via: a });
     await b.updateData('k', 'genuine');
   });
@@ -82,7 +85,11 @@ describe('attacks and bad input, encrypted network', () => {
     await b.updateData('k', 'newer');
     assert.equal(a.readData('b', 'k'), 'newer');
     const before = changes.length;
-    const replay = await post(a.port, '/update', spy.seal(MsgType.UPDATE, spy.open(genuineOld).subarray(1)));
+    const replay = await post(
+      a.port,
+      '/update',
+      spy.seal(MsgType.UPDATE, spy.open(genuineOld).subarray(1)),
+    );
     assert.equal(replay.status, 200);
     assert.deepEqual([...spy.open(replay.body)], [MsgType.UPDATE], 'not accepted: empty payload');
     assert.equal(a.readData('b', 'k'), 'newer');
@@ -133,7 +140,10 @@ describe('attacks and bad input, encrypted network', () => {
     assert.equal((await post(a.port, '/nope', 'x')).status, 404);
     assert.equal((await fetch(`http://${LOCAL}:${a.port}/hello`)).status, 405);
     const huge = new Uint8Array(DEFAULT_LIMITS.maxBodyBytes + 1);
-    const r = await post(a.port, '/update', huge).catch((e: Error) => ({ status: -1, body: Buffer.from(e.message) }));
+    const r = await post(a.port, '/update', huge).catch((e: Error) => ({
+      status: -1,
+      body: Buffer.from(e.message),
+    }));
     assert.ok(r.status === 413 || r.status === -1, `got ${r.status}`);
     unchanged();
   });
@@ -160,8 +170,14 @@ describe('bad input, plaintext network: the reference status codes', () => {
 
   it('400 for a type byte that does not match the path, 406 for a malformed packet, 401 for an unknown sender', async () => {
     const f = new Forger('q', null);
-    assert.equal((await post(a.port, '/hello', f.seal(MsgType.UPDATE, new Uint8Array([1])))).status, 400);
-    assert.equal((await post(a.port, '/hello', f.seal(MsgType.HELLO, new Uint8Array([1, 2])))).status, 406);
+    assert.equal(
+      (await post(a.port, '/hello', f.seal(MsgType.UPDATE, new Uint8Array([1])))).status,
+      400,
+    );
+    assert.equal(
+      (await post(a.port, '/hello', f.seal(MsgType.HELLO, new Uint8Array([1, 2])))).status,
+      406,
+    );
     assert.equal((await post(a.port, '/update', f.state([['a', 'b']]))).status, 401);
     const r = await post(a.port, '/hello', f.hello(9));
     assert.equal(r.status, 200);

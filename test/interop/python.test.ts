@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { generateKey } from '../../src/index.js';
-import { TestNet, next, sorted, until } from '../helpers/net.js';
+import { next, sorted, TestNet, until } from '../helpers/net.js';
 import { PyPeer, pythonUnavailable } from '../helpers/pypeer.js';
 
 /**
@@ -40,7 +40,9 @@ describe('mixed network with Python nodes', { skip: unavailable ?? false }, () =
 
   it('a TypeScript node joins through a Python node', async () => {
     const p0 = await py({ id: 'py0' });
-    const t1 = await net.start('ts1', { bootstrapNodes: [{ address: '127.0.0.1', port: p0.port }] });
+    const t1 = await net.start('ts1', {
+      bootstrapNodes: [{ address: '127.0.0.1', port: p0.port }],
+    });
     assert.deepEqual(sorted(t1.peers()), ['py0', 'ts1']);
     assert.deepEqual(sorted(await p0.peers()), ['py0', 'ts1']);
   });
@@ -49,9 +51,15 @@ describe('mixed network with Python nodes', { skip: unavailable ?? false }, () =
     const t1 = net.servers[0];
     assert.ok(t1);
     const p2 = await py({ id: 'py2', bootstrap: [t1.port] });
-    const t3 = await net.start('ts3', { bootstrapNodes: [{ address: '127.0.0.1', port: p2.port }] });
+    const t3 = await net.start('ts3', {
+      bootstrapNodes: [{ address: '127.0.0.1', port: p2.port }],
+    });
     const all = ['py0', 'py2', 'ts1', 'ts3'];
-    await until(net.servers, () => net.servers.every((s) => sorted(s.peers()).join() === all.join()), 'TS nodes list all four');
+    await until(
+      net.servers,
+      () => net.servers.every((s) => sorted(s.peers()).join() === all.join()),
+      'TS nodes list all four',
+    );
     for (const p of pys) assert.deepEqual(sorted(await p.peers()), all);
     void t3;
   });
@@ -67,7 +75,11 @@ describe('mixed network with Python nodes', { skip: unavailable ?? false }, () =
     const [p0] = pys;
     assert.ok(p0);
     const want = JSON.stringify(TRICKY);
-    const arrived = until(net.servers, () => net.servers.every((s) => JSON.stringify([...(s.readState('py0') ?? [])]) === want), 'Python state everywhere');
+    const arrived = until(
+      net.servers,
+      () => net.servers.every((s) => JSON.stringify([...(s.readState('py0') ?? [])]) === want),
+      'Python state everywhere',
+    );
     for (const [k, v] of TRICKY) await p0.update(k, v);
     await arrived;
     assert.equal(net.servers[1]?.readData('py0', '__proto__'), 'p');
@@ -79,7 +91,10 @@ describe('mixed network with Python nodes', { skip: unavailable ?? false }, () =
     assert.ok(t1 && p0);
     await t1.updateData('10', 'changed');
     const entries = await p0.entries('ts1');
-    assert.deepEqual(entries?.map(([k]) => k), TRICKY.map(([k]) => k));
+    assert.deepEqual(
+      entries?.map(([k]) => k),
+      TRICKY.map(([k]) => k),
+    );
     assert.equal(await p0.read('ts1', '10'), 'changed');
   });
 
@@ -153,7 +168,11 @@ describe('refusals across implementations', { skip: unavailable ?? false }, () =
     assert.deepEqual(t.peers(), ['t-key']);
     const p2 = await py({ id: 'p-key', key: net.key });
     const tAlerts: string[] = [];
-    const t2 = await net.start('t-wrong', { ...boot(p2.port), aesKey: generateKey() }, { onAlert: (m) => tAlerts.push(m) });
+    const t2 = await net.start(
+      't-wrong',
+      { ...boot(p2.port), aesKey: generateKey() },
+      { onAlert: (m) => tAlerts.push(m) },
+    );
     assert.match(tAlerts.join(), /no bootstrap node answered/);
     assert.deepEqual(t2.peers(), ['t-wrong']);
     assert.deepEqual(await p2.peers(), ['p-key']);

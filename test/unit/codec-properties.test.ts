@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { DecodeError } from '../../src/errors.js';
 import { createEnvelope } from '../../src/crypto/envelope.js';
+import { DecodeError } from '../../src/errors.js';
 import { Reader, Writer } from '../../src/wire/bytes.js';
 import { DEFAULT_LIMITS } from '../../src/wire/limits.js';
 import {
   type Data,
-  type Hello,
-  type Peers,
-  type State,
   decodeData,
   decodeHello,
   decodePeers,
@@ -18,6 +15,9 @@ import {
   encodeHello,
   encodePeers,
   encodeState,
+  type Hello,
+  type Peers,
+  type State,
 } from '../../src/wire/packets.js';
 import { parseStateJson, pyJsonDumps } from '../../src/wire/pyjson.js';
 
@@ -43,14 +43,20 @@ const peers: fc.Arbitrary<Peers> = fc.record({
 });
 // Any Unicode, lone surrogates included: JSON carries them as \\uXXXX escapes.
 const anyText = fc.string({ maxLength: 30, unit: 'binary' });
-const stateMap = fc.array(fc.tuple(fc.string({ maxLength: 20, unit: 'binary' }), anyText), { maxLength: 10 }).map((e) => new Map(e));
+const stateMap = fc
+  .array(fc.tuple(fc.string({ maxLength: 20, unit: 'binary' }), anyText), { maxLength: 10 })
+  .map((e) => new Map(e));
 const state: fc.Arbitrary<State> = fc.record({
   nodeId: id,
   lastUpdate: fc.double({ noNaN: true, noDefaultInfinity: true }),
   sig: bytes(64),
   stateJson: stateMap.map(pyJsonDumps),
 });
-const data: fc.Arbitrary<Data> = fc.record({ nodeId: id, sig: bytes(64), data: fc.uint8Array({ maxLength: 200 }) });
+const data: fc.Arbitrary<Data> = fc.record({
+  nodeId: id,
+  sig: bytes(64),
+  data: fc.uint8Array({ maxLength: 200 }),
+});
 
 const codecs = [
   { name: 'Hello', arb: hello, enc: encodeHello, dec: (b: Uint8Array) => decodeHello(b, L) },
@@ -90,40 +96,58 @@ describe('packet codecs: properties', () => {
     });
     it(`${c.name}: trailing bytes are refused`, () => {
       fc.assert(
-        fc.property(c.arb as fc.Arbitrary<never>, fc.uint8Array({ minLength: 1, maxLength: 8 }), (x, extra) => {
-          const b = c.enc(x);
-          const longer = new Uint8Array(b.length + extra.length);
-          longer.set(b);
-          longer.set(extra, b.length);
-          assert.equal(decodesOrRefuses(c.dec, longer), false);
-        }),
+        fc.property(
+          c.arb as fc.Arbitrary<never>,
+          fc.uint8Array({ minLength: 1, maxLength: 8 }),
+          (x, extra) => {
+            const b = c.enc(x);
+            const longer = new Uint8Array(b.length + extra.length);
+            longer.set(b);
+            longer.set(extra, b.length);
+            assert.equal(decodesOrRefuses(c.dec, longer), false);
+          },
+        ),
       );
     });
     it(`${c.name}: bit flips decode or are refused cleanly`, () => {
       fc.assert(
-        fc.property(c.arb as fc.Arbitrary<never>, fc.nat(), fc.integer({ min: 0, max: 7 }), (x, at, bit) => {
-          const b = Uint8Array.from(c.enc(x));
-          const i = at % b.length;
-          b[i] = (b[i] as number) ^ (1 << bit);
-          decodesOrRefuses(c.dec, b);
-        }),
+        fc.property(
+          c.arb as fc.Arbitrary<never>,
+          fc.nat(),
+          fc.integer({ min: 0, max: 7 }),
+          (x, at, bit) => {
+            const b = Uint8Array.from(c.enc(x));
+            const i = at % b.length;
+            b[i] = (b[i] as number) ^ (1 << bit);
+            decodesOrRefuses(c.dec, b);
+          },
+        ),
       );
     });
     it(`${c.name}: random bytes decode or are refused cleanly`, () => {
-      fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (b) => void decodesOrRefuses(c.dec, b)));
+      fc.assert(
+        fc.property(fc.uint8Array({ maxLength: 300 }), (b) => void decodesOrRefuses(c.dec, b)),
+      );
     });
   }
 
   it('a length prefix of 4 GB on a short body is refused without allocating', () => {
     const b = new Writer().u32(0xffffffff).raw(new Uint8Array(16)).finish();
     const before = process.memoryUsage().arrayBuffers;
-    assert.throws(() => new Reader(b).bytes('x', Number.MAX_SAFE_INTEGER), /needs 4294967295 bytes/);
+    assert.throws(
+      () => new Reader(b).bytes('x', Number.MAX_SAFE_INTEGER),
+      /needs 4294967295 bytes/,
+    );
     assert.ok(process.memoryUsage().arrayBuffers - before < 1024 * 1024);
     assert.throws(() => decodeData(b, L), DecodeError);
   });
 
   it('peer counts and key counts over the limits are refused', () => {
-    const many = new Writer().string('a').bytes(new Uint8Array(64)).u32(L.maxPeers + 1).finish();
+    const many = new Writer()
+      .string('a')
+      .bytes(new Uint8Array(64))
+      .u32(L.maxPeers + 1)
+      .finish();
     assert.throws(() => decodePeers(many, L), /over the limit/);
     const keys = `{${Array.from({ length: 5 }, (_, i) => `"k${i}": "v"`).join(', ')}}`;
     assert.throws(() => parseStateJson(keys, { maxKeys: 4 }), /more than 4 keys/);
@@ -142,7 +166,10 @@ describe('python json: properties', () => {
     fc.assert(fc.property(stateMap, (m) => assert.match(pyJsonDumps(m), /^[\x20-\x7e]*$/)));
   });
   it('standard JSON readers agree with the text (for well-formed strings)', () => {
-    const wellFormed = fc.array(fc.tuple(fc.string({ maxLength: 10, unit: 'grapheme' }), fc.string({ unit: 'grapheme' })), { maxLength: 6 });
+    const wellFormed = fc.array(
+      fc.tuple(fc.string({ maxLength: 10, unit: 'grapheme' }), fc.string({ unit: 'grapheme' })),
+      { maxLength: 6 },
+    );
     fc.assert(
       fc.property(wellFormed, (entries) => {
         const m = new Map(entries);
@@ -152,12 +179,29 @@ describe('python json: properties', () => {
     );
   });
   it('refuses what a state is not', () => {
-    for (const bad of ['', '[]', '{"a": 1}', '{"a": "b",}', '{"a": "b"} x', '{"a": "\\x"}', '{"a": "\\u12"}', '{"a": "\u0001"}', '{a: "b"}', '{"a" "b"}']) {
+    for (const bad of [
+      '',
+      '[]',
+      '{"a": 1}',
+      '{"a": "b",}',
+      '{"a": "b"} x',
+      '{"a": "\\x"}',
+      '{"a": "\\u12"}',
+      '{"a": "\u0001"}',
+      '{a: "b"}',
+      '{"a" "b"}',
+    ]) {
       assert.throws(() => parseStateJson(bad, L), DecodeError, bad);
     }
   });
   it('a repeated key keeps its first position and its last value, as Python does', () => {
-    assert.deepEqual([...parseStateJson('{"a": "1", "b": "2", "a": "3"}', L)], [['a', '3'], ['b', '2']]);
+    assert.deepEqual(
+      [...parseStateJson('{"a": "1", "b": "2", "a": "3"}', L)],
+      [
+        ['a', '3'],
+        ['b', '2'],
+      ],
+    );
   });
   it('accepts any JSON whitespace and the \\/ escape', () => {
     assert.deepEqual([...parseStateJson(' {\n"a" :\t"x\\/y" } ', L)], [['a', 'x/y']]);

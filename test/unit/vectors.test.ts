@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createEnvelope } from '../../src/crypto/envelope.js';
-import { KeyPair, PublicKey, availableBackends } from '../../src/crypto/signing.js';
+import { availableBackends, KeyPair, PublicKey } from '../../src/crypto/signing.js';
 import { hashOf, placeholder } from '../../src/node/states.js';
 import { Reader, Writer } from '../../src/wire/bytes.js';
-import { PING_PAYLOAD, frame, unframe } from '../../src/wire/frame.js';
+import { frame, PING_PAYLOAD, unframe } from '../../src/wire/frame.js';
 import { DEFAULT_LIMITS } from '../../src/wire/limits.js';
 import {
   decodeData,
@@ -92,9 +92,15 @@ describe('vectors: ecdsa', () => {
   }
 });
 
-function checkSignature(v: { bytes: string; signed_bytes: string; signer_public: string }, sig: Uint8Array) {
+function checkSignature(
+  v: { bytes: string; signed_bytes: string; signer_public: string },
+  sig: Uint8Array,
+) {
   for (const backend of availableBackends) {
-    assert.ok(new PublicKey(hex(v.signer_public)).verify(hex(v.signed_bytes), sig, backend), backend.name);
+    assert.ok(
+      new PublicKey(hex(v.signer_public)).verify(hex(v.signed_bytes), sig, backend),
+      backend.name,
+    );
   }
 }
 
@@ -105,7 +111,15 @@ describe('vectors: packets', () => {
     const h = decodeHello(hex(v.bytes), L);
     assert.deepEqual(
       { ...h, publicKey: toHex(h.publicKey), sig: undefined },
-      { version: f.version, nodeId: f.node_id, address: f.address, port: f.port, publicKey: f.public_key, sig: undefined, detectedAddress: f.detected_address },
+      {
+        version: f.version,
+        nodeId: f.node_id,
+        address: f.address,
+        port: f.port,
+        publicKey: f.public_key,
+        sig: undefined,
+        detectedAddress: f.detected_address,
+      },
     );
     assert.equal(toHex(signedBytesHello(h)), v.signed_bytes);
     assert.equal(toHex(encodeHello(h)), v.bytes);
@@ -148,7 +162,12 @@ describe('vectors: packets', () => {
     assert.equal(s.lastUpdate, v.fields.last_update);
     assert.equal(s.stateJson, stateJson);
     assert.deepEqual([...parseStateJson(s.stateJson, L)], v.fields.state_entries);
-    const built = { nodeId: v.fields.node_id, lastUpdate: v.fields.last_update, sig: s.sig, stateJson };
+    const built = {
+      nodeId: v.fields.node_id,
+      lastUpdate: v.fields.last_update,
+      sig: s.sig,
+      stateJson,
+    };
     assert.equal(toHex(signedBytesState(built)), v.signed_bytes);
     assert.equal(toHex(encodeState(built)), v.bytes);
     checkSignature(v, s.sig);
