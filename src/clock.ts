@@ -43,18 +43,23 @@ export class FakeClock implements Clock {
     this.timers.delete((handle as { id: number }).id);
   }
 
-  /** Moves time forward, firing every timer that falls due (and awaiting microtasks between). */
+  /**
+   * Moves time forward, firing every timer that falls due in order. Between
+   * timers (and before the first) it lets pending I/O callbacks and promise
+   * chains run, so work that is about to set a timer gets to set it.
+   */
   async advance(ms: number): Promise<void> {
     const end = this.t + ms;
     for (;;) {
+      await new Promise((r) => setImmediate(r));
       let next: [number, { due: number; fn: () => void }] | undefined;
-      for (const e of this.timers)
+      for (const e of this.timers) {
         if (e[1].due <= end && (!next || e[1].due < next[1].due)) next = e;
+      }
       if (!next) break;
       this.timers.delete(next[0]);
       this.t = next[1].due;
       next[1].fn();
-      await new Promise((r) => setImmediate(r));
     }
     this.t = end;
   }

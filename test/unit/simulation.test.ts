@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DSNodeServer, FakeClock, MemoryNetwork } from '../../src/index.js';
+import { allSee } from '../helpers/net.js';
+
+/**
+ * Many nodes in one process on the in-memory transport, driven by a fake
+ * clock: membership, failure detection, partitions and reconnects, in
+ * simulated time (seconds of protocol time run in milliseconds).
+ */
+async function cluster(n: number, clock = new FakeClock(Date.now())) {
+  const network = new MemoryNetwork();
+  const key = 'a0a1a2a3a4a5a6a7a8a9aaabacadaeaf';
+  const nodes: DSNodeServer[] = [];
+  const addr = (i: number) => `127.0.1.${i + 1}`;
+  const start = async (i: number) => {
+    const boot = nodes[0];
+    const s = await DSNodeServer.start({
+      nodeId: `n${i}`,
+      port: 7000,
+      aesKey: key,
+      credentialDir: null,
+      clock,
+      transport: network.transport(addr(i)),
+      bootstrapNodes: boot && i !== 0 ? [{ address: addr(0), port: 7000 }] : [],
+    });
+    nodes[i] = s;
+    return s;
+  };
+  for (let i = 0; i < n; i++) await start(i);
+  return { network, clock, nodes, addr, start, ids: () => nodes.map((s) => s.nodeId()) };
+}
+
+describe('simulation on the in-memory transport', () => {
+  it('thirty nodes join through one and all see all', async () => {
+    const c = await cluster(30);
+    await c.clock.advance(10_000);
+    assert.ok(allSee(c.nodes, c.ids()));
+    await Promise.all(c.nodes.map((s) => s.stop()));
+  });
+
+  it('a node that vanishes is dropped by all within about 9 s, with disconnect events', async () => {
+    const c = await cluster(8);
+    const gone: string[] = [];
+    const victim = c.nodes[5] as DSNodeServer;
+    const live = c.nodes.filter((s) => s !== victim);
+    for (const s of live) s.on('disconnect', (id) => gone.push(`${s.nodeId()}:${id}`));
+    await victim.node.transport.close(); // no goodbye, like kill -9
+    await c.clock.advance(7_000);
+    assert.equal(gone.length, 0, 'not before the dead-after time');
+    await c.clock.advance(3_000);
+    assert.deepEqual(gone.sort(), live.map((s) => `${s.nodeId()}:n5`).sort());
+    assert.ok(allSee(live, live.map((s) => s.nodeId())));
+    await Promise.all(c.nodes.map((s) => s.stop()));
+  });
+
+  it('a short outage (below the dead-after time) evicts nobody', async () => {
+    const c = await cluster(6);
+    const gone: string[] = [];
+    for (const s of c.nodes) s.on('disconnect', (id) => gone.push(id));
+    const a = [c.addr(0), c.addr(1), c.addr(2)];
+    const b = [c.addr(3), c.addr(4), c.addr(5)];
+    c.network.partition(a, b);
+    await c.clock.advance(5_000);
+    c.network.heal();
+    await c.clock.advance(20_000);
+    assert.deepEqual(gone, []);
+    assert.ok(allSee(c.nodes, c.ids()));
+    await Promise.all(c.nodes.map((s) => s.stop()));
+  });
+
+  it('a 3|3 partition longer than eviction heals by itself: everyone finds everyone again', async () => {
+    const c = await cluster(6);
+    const a = [c.addr(0), c.addr(1), c.addr(2)];
+    const b = [c.addr(3), c.addr(4), c.addr(5)];
+    c.network.partition(a, b);
+    await c.clock.advance(15_000);
+    for (const s of c.nodes.slice(0, 3)) assert.equal(s.peers().length, 3, 'each side forgot the other');
+    await Promise.all(c.nodes.map((s, i) => s.updateData('written', `during partition by ${i}`)));
+    c.network.heal();
+    await c.clock.advance(10_000);
+    assert.ok(allSee(c.nodes, c.ids()));
+    for (const s of c.nodes) {
+      for (const [i, o] of c.nodes.entries()) assert.equal(s.readData(o.nodeId(), 'written'), `during partition by ${i}`);
+    }
+    await Promise.all(c.nodes.map((s) => s.stop()));
+  });
+
+  it('a node that could not reach any bootstrap node joins once one appears', async () => {
+    const network = new MemoryNetwork();
+    const clock = new FakeClock(Date.now());
+    const base = { aesKey: null, credentialDir: null, clock, port: 7000 };
+    const alerts: string[] = [];
+    // Its join retries on the fake clock, so time must move while it starts.
+    const starting = DSNodeServer.start(
+      { ...base, nodeId: 'early', transport: network.transport('127.0.1.2'), bootstrapNodes: [{ address: '127.0.1.1', port: 7000 }] },
+      { onAlert: (m) => alerts.push(m) },
+    );
+    await clock.advance(2_000);
+    const early = await starting;
+    assert.equal(alerts.length, 1);
+    const boot = await DSNodeServer.start({ ...base, nodeId: 'boot', transport: network.transport('127.0.1.1') });
+    await clock.advance(5_000);
+    assert.ok(allSee([early, boot], ['early', 'boot']));
+    await Promise.all([early.stop(), boot.stop()]);
+  });
+});
