@@ -90,7 +90,12 @@ export class DSNode {
       port: config.port,
       maxBodyBytes: config.limits.maxBodyBytes,
     });
-    await node.ticker.bootstrap();
+    try {
+      await node.ticker.bootstrap();
+    } catch (err) {
+      await node.stop();
+      throw err;
+    }
     node.ticker.start();
     return node;
   }

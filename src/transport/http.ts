@@ -31,6 +31,8 @@ export interface HttpTransportOptions {
   /** Time allowed for a request's headers and for its whole body, in ms. */
   headersTimeoutMs?: number;
   requestTimeoutMs?: number;
+  /** Most open connections to the server at once. */
+  maxConnections?: number;
 }
 
 export class HttpTransport implements Transport {
@@ -51,9 +53,13 @@ export class HttpTransport implements Transport {
 
   async listen(handler: RequestHandler, opts: ListenOptions): Promise<number> {
     if (this.server) throw new DsnError('DSN_ERR_INTERNAL', 'transport is already listening');
-    const server = createServer({ keepAlive: true }, (req, res) => {
+    // Node checks header and request timeouts on this interval (30 s by
+    // default): a second keeps clients that never finish a request from
+    // holding sockets for long.
+    const server = createServer({ keepAlive: true, connectionsCheckingInterval: 1000 }, (req, res) => {
       this.serve(req, res, handler, opts.maxBodyBytes);
     });
+    server.maxConnections = this.options.maxConnections ?? 4096;
     server.headersTimeout = this.options.headersTimeoutMs ?? 5000;
     server.requestTimeout = this.options.requestTimeoutMs ?? 10_000;
     server.keepAliveTimeout = 30_000;
@@ -64,9 +70,20 @@ export class HttpTransport implements Transport {
     });
     this.server = server;
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
+      server.once('error', (err: NodeJS.ErrnoException) => {
+        this.server = null;
+        const what = `${opts.host}:${opts.port}`;
+        const message =
+          err.code === 'EADDRINUSE'
+            ? `port ${opts.port} is already in use (${what})`
+            : err.code === 'EACCES'
+              ? `no permission to listen on ${what}`
+              : `cannot listen on ${what}: ${err.message}`;
+        reject(new DsnError('DSN_ERR_CONFIG', message, { cause: err }));
+      });
       server.listen(opts.port, opts.host, () => {
-        server.off('error', reject);
+        server.removeAllListeners('error');
+        server.on('error', () => {});
         resolve();
       });
     });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import type { DSNodeServer, DsnError } from '../../src/index.js';
+import { DSNodeServer, type DsnError } from '../../src/index.js';
 import { allSee, LOCAL, next, sorted, TestNet, until } from '../helpers/net.js';
 
 describe('one node', () => {
@@ -202,5 +202,19 @@ describe('a chain of bootstraps', () => {
     assert.deepEqual(s.peers(), ['lonely']);
     await s.updateData('still', 'works');
     assert.equal(s.readData('lonely', 'still'), 'works');
+  });
+});
+
+describe('start-up errors', () => {
+  const net = new TestNet();
+  after(() => net.stopAll());
+
+  it('a port in use is refused with a clear error', async () => {
+    const a = await net.start('holder');
+    await assert.rejects(net.start('second', { port: a.port }), (e: DsnError) => e.code === 'DSN_ERR_CONFIG' && /port \d+ is already in use/.test(e.message));
+  });
+
+  it('an invalid config is refused before anything starts', async () => {
+    await assert.rejects(DSNodeServer.start({ nodeId: 'x', port: 1, aesKey: 'nope' }), /aesKey: must be 32 hex characters/);
   });
 });

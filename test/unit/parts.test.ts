@@ -50,7 +50,7 @@ describe('CoalescingSender', () => {
 describe('Timestamps', () => {
   it('strictly increase even when the clock stands still or goes back', () => {
     const clock = new FakeClock(1_000_000);
-    const t = new Timestamps(clock, 0, async () => {}, assert.fail);
+    const t = new Timestamps(clock, 0, async () => {}, (e) => assert.fail(String(e)));
     const a = t.next();
     const b = t.next();
     clock.set(500_000);
@@ -61,14 +61,14 @@ describe('Timestamps', () => {
   it('persist a ceiling ahead of use, so a restart starts above everything used', async () => {
     const clock = new FakeClock(2_000_000_000);
     const saved: number[] = [];
-    const t = new Timestamps(clock, 0, async (c) => void saved.push(c), assert.fail);
+    const t = new Timestamps(clock, 0, async (c) => void saved.push(c), (e) => assert.fail(String(e)));
     let last = 0;
     for (let i = 0; i < 100; i++) last = t.next();
     await t.flushed();
     assert.equal(saved.length, 1, 'one write for many updates');
     assert.equal(saved[0], 2_000_000 + LEASE_SECONDS);
     clock.set(1_000_000_000); // restarted with the clock set back
-    const again = new Timestamps(clock, saved[0] as number, async () => {}, assert.fail);
+    const again = new Timestamps(clock, saved[0] as number, async () => {}, (e) => assert.fail(String(e)));
     assert.ok(again.next() > last);
   });
 });
