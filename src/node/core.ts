@@ -201,18 +201,29 @@ export class NodeCore {
     return held(packet, map);
   }
 
-  /** Stores `st` for `peer` if it is newer; fires `update`. Returns whether it was taken. */
-  apply(peer: Peer, st: HeldState): boolean {
+  /**
+   * Takes `s` for `peer` if it verifies and is newer than what is held; fires
+   * `update`. Returns whether it was taken. A State that could not be taken
+   * anyway (older, or the very one held) is dropped before the costly parse
+   * and signature check: every accepted UPDATE is answered with the
+   * receiver's State, which the sender mostly holds already.
+   */
+  offer(peer: Peer, s: State): boolean {
+    const held = peer.state.packet;
+    if (s.lastUpdate < held.lastUpdate) return false;
+    if (s.lastUpdate === held.lastUpdate && s.stateJson === held.stateJson) return false;
+    const st = this.verifyState(s, peer.key);
     if (st.hash === peer.state.hash || !supersedes(st, peer.state)) return false;
     peer.state = st;
     this.emit('update', peer.id);
     return true;
   }
 
-  /** Checks that a State in a reply comes from the peer asked, then applies it. */
-  applyReply(peer: Peer, s: State): void {
-    if (s.nodeId !== peer.id)
+  /** Checks that a State in a reply comes from the peer asked, then offers it. */
+  offerReply(peer: Peer, s: State): void {
+    if (s.nodeId !== peer.id) {
       throw new DecodeError('DSN_ERR_MALFORMED', `reply state is from ${s.nodeId}, not ${peer.id}`);
-    this.apply(peer, this.verifyState(s, peer.key));
+    }
+    this.offer(peer, s);
   }
 }

@@ -107,9 +107,9 @@ function onUpdate(core: NodeCore, payload: Uint8Array): Uint8Array {
   if (s.nodeId === core.id)
     throw new DsnError('DSN_ERR_OWN_ORIGIN', "update carries this node's own ID");
   const peer = sender(core, s.nodeId);
-  const st = core.verifyState(s, peer.key);
+  const taken = core.offer(peer, s);
   core.heard(peer);
-  return core.apply(peer, st) ? core.ownStateBytes() : EMPTY;
+  return taken ? core.ownStateBytes() : EMPTY;
 }
 
 function onData(core: NodeCore, payload: Uint8Array): Uint8Array {

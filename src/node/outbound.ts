@@ -54,7 +54,7 @@ export class Outbound {
       reply = await this.rpc.call(peer.address, peer.port, MsgType.UPDATE, payload);
     }
     this.core.heard(peer);
-    if (reply.length > 0) this.core.applyReply(peer, decodeState(reply, this.core.limits));
+    if (reply.length > 0) this.core.offerReply(peer, decodeState(reply, this.core.limits));
   }
 
   /** PEERS: the peer's signed address book. */
