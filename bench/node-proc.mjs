@@ -1,0 +1,101 @@
+// One benchmark node in its own process: the built library (dist/), driven
+// by the parent over the IPC channel. Plain JavaScript so that the process
+// carries no TypeScript loader (its RSS is the library's own).
+import { performance } from 'node:perf_hooks';
+import { setImmediate as yieldNow } from 'node:timers/promises';
+import { DSNodeServer } from '../dist/index.js';
+
+const now = () => performance.timeOrigin + performance.now();
+let server = null;
+let expect = 0;
+let meshed = false;
+let mode = 'report';
+const lags = [];
+let lastSeen = { seq: -1 };
+
+const send = (m) => process.send?.(m);
+
+function checkMesh() {
+  if (!meshed && server && server.peers().length >= expect) {
+    meshed = true;
+    send({ ev: 'mesh', at: now() });
+  }
+}
+
+function onUpdate(nodeId) {
+  const v = server.readData(nodeId, 'v');
+  if (!v) return;
+  const [seq, t] = v.split(':').map(Number);
+  const at = now();
+  if (seq > lastSeen.seq) lastSeen = { seq, from: nodeId };
+  if (mode === 'report') send({ ev: 'seen', seq, from: nodeId, lag: at - t });
+  else lags.push(at - t);
+}
+
+async function blast(seconds, window) {
+  const end = now() + seconds * 1000;
+  let seq = 0;
+  let done = 0;
+  const inflight = [];
+  while (now() < end) {
+    const t = now();
+    inflight.push(server.updateData('v', `${seq++}:${t}`).then(() => done++));
+    if (inflight.length >= window) await inflight.shift();
+    if (seq % 16 === 0) await yieldNow();
+  }
+  const calls = seq;
+  const t0 = now();
+  await Promise.all(inflight);
+  return { calls, delivered: done, last: seq - 1, drainMs: now() - t0 };
+}
+
+process.on('message', async (m) => {
+  try {
+    switch (m.cmd) {
+      case 'start': {
+        expect = m.expect;
+        server = await DSNodeServer.start({
+          nodeId: m.id,
+          port: 0,
+          host: '127.0.0.1',
+          aesKey: m.key,
+          credentialDir: null,
+          bootstrapNodes: m.bootstrapPort ? [{ address: '127.0.0.1', port: m.bootstrapPort }] : [],
+        });
+        server.on('peer', checkMesh);
+        server.on('update', onUpdate);
+        send({ ev: 'ready', port: server.port });
+        checkMesh();
+        break;
+      }
+      case 'mode':
+        mode = m.mode;
+        lags.length = 0;
+        break;
+      case 'write': {
+        const t = now();
+        await server.updateData('v', `${m.seq}:${t}`);
+        send({ ev: 'written', seq: m.seq });
+        break;
+      }
+      case 'blast':
+        send({ ev: 'blasted', ...(await blast(m.seconds, m.window)) });
+        break;
+      case 'collect':
+        send({ ev: 'collected', lags: lags.splice(0), last: lastSeen.seq });
+        break;
+      case 'stats': {
+        const cpu = process.cpuUsage();
+        const s = server.node.transport.stats;
+        send({ ev: 'stats', cpuUs: cpu.user + cpu.system, rss: process.memoryUsage().rss, bytesSent: s.bytesSent, requests: s.requestsSent, peers: server.peers().length });
+        break;
+      }
+      case 'stop':
+        await server?.stop();
+        process.exit(0);
+    }
+  } catch (err) {
+    send({ ev: 'error', message: String(err?.stack ?? err) });
+  }
+});
+send({ ev: 'alive' });

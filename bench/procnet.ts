@@ -1,0 +1,113 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BenchNet, NetStats } from './types.js';
+
+const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'node-proc.mjs');
+
+// biome-ignore lint/suspicious/noExplicitAny: IPC messages are plain JSON
+type Msg = Record<string, any>;
+
+/** One node process (bench/node-proc.mjs) and its IPC messages. */
+class Child extends EventEmitter {
+  readonly proc: ChildProcess;
+  port = 0;
+  constructor(readonly id: string) {
+    super();
+    this.proc = fork(CHILD, [], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      execArgv: (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean),
+    });
+    this.proc.on('message', (m: Msg) => {
+      if (m.ev === 'error') console.error(`[${id}] ${m.message}`);
+      this.emit(m.ev, m);
+    });
+  }
+  send(m: Msg): void {
+    this.proc.send(m);
+  }
+  next(ev: string, match: (m: Msg) => boolean = () => true): Promise<Msg> {
+    return new Promise((resolve) => {
+      const on = (m: Msg) => {
+        if (!match(m)) return;
+        this.off(ev, on);
+        resolve(m);
+      };
+      this.on(ev, on);
+    });
+  }
+  async ask(m: Msg, ev: string): Promise<Msg> {
+    const r = this.next(ev);
+    this.send(m);
+    return r;
+  }
+}
+
+/** N node processes on 127.0.0.1, each a real HTTP server. */
+export class ProcNet implements BenchNet {
+  private children: Child[] = [];
+
+  async start(n: number, key: string): Promise<number> {
+    this.children = Array.from({ length: n }, (_, i) => new Child(`n${i}`));
+    await Promise.all(this.children.map((c) => c.next('alive')));
+    const [first, ...rest] = this.children as [Child, ...Child[]];
+    const meshed = this.children.map((c) => c.next('mesh'));
+    const t0 = performance.timeOrigin + performance.now();
+    first.port = (await first.ask({ cmd: 'start', id: first.id, key, expect: n }, 'ready')).port;
+    await Promise.all(
+      rest.map(async (c) => {
+        c.port = (await c.ask({ cmd: 'start', id: c.id, key, expect: n, bootstrapPort: first.port }, 'ready')).port;
+      }),
+    );
+    const at = await Promise.all(meshed);
+    return Math.max(...at.map((m) => m.at)) - t0;
+  }
+
+  async converge(writer: number, seq: number): Promise<number> {
+    const others = this.children.filter((_, i) => i !== writer);
+    const seen = others.map((c) => c.next('seen', (m) => m.seq === seq));
+    this.children[writer]?.send({ cmd: 'write', seq });
+    const lags = await Promise.all(seen);
+    return Math.max(...lags.map((m) => m.lag));
+  }
+
+  async blast(seconds: number, window: number) {
+    for (const c of this.children) c.send({ cmd: 'mode', mode: 'collect' });
+    const [w, ...rest] = this.children as [Child, ...Child[]];
+    const r = await w.ask({ cmd: 'blast', seconds, window }, 'blasted');
+    const lags: number[] = [];
+    let finalEverywhere = false;
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const got = await Promise.all(rest.map((c) => c.ask({ cmd: 'collect' }, 'collected')));
+      for (const g of got) lags.push(...g.lags);
+      finalEverywhere = got.every((g) => g.last === r.last);
+      if (finalEverywhere || Date.now() > deadline) break;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    for (const c of this.children) c.send({ cmd: 'mode', mode: 'report' });
+    return { calls: r.calls as number, delivered: r.delivered as number, lags, finalEverywhere };
+  }
+
+  async stats(): Promise<NetStats> {
+    const all = await Promise.all(this.children.map((c) => c.ask({ cmd: 'stats' }, 'stats')));
+    return {
+      cpuUs: all.reduce((a, s) => a + s.cpuUs, 0),
+      bytesSent: all.reduce((a, s) => a + s.bytesSent, 0),
+      rssPerNode: all.map((s) => s.rss),
+    };
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(
+      this.children.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            c.proc.once('exit', () => resolve());
+            c.send({ cmd: 'stop' });
+          }),
+      ),
+    );
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * npm run bench [-- --sizes 5,10,25,50,100 --mode process|inproc --updates 60
+ *                   --throughput-seconds 10 --idle-seconds 10 --out bench/results]
+ *
+ * Starts N real nodes on 127.0.0.1 (AES on) and measures join, convergence,
+ * throughput and cost; prints a table and writes JSON, markdown and an SVG
+ * chart to bench/results/. See bench/README.md.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { cryptoBackend, generateKey } from '../src/index.js';
+import { InprocNet } from './inprocnet.js';
+import { ProcNet } from './procnet.js';
+import { chartSvg, markdown, table } from './report.js';
+import { round, summary } from './stats.js';
+import type { BenchNet } from './types.js';
+
+const { values: args } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: '5,10,25,50,100' },
+    mode: { type: 'string', default: 'process' },
+    updates: { type: 'string', default: '60' },
+    'throughput-seconds': { type: 'string', default: '10' },
+    'throughput-window': { type: 'string', default: '64' },
+    'idle-seconds': { type: 'string', default: '10' },
+    out: { type: 'string', default: 'bench/results' },
+    tag: { type: 'string', default: '' },
+  },
+});
+
+const sizes = args.sizes.split(',').map(Number);
+if (sizes.some((n) => !Number.isInteger(n) || n < 2)) throw new Error('--sizes: whole numbers ≥ 2');
+if (args.mode !== 'process' && args.mode !== 'inproc') throw new Error('--mode: process or inproc');
+const updates = Number(args.updates);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface Row {
+  n: number;
+  joinMs: number;
+  convergence: { median: number; p90: number; p99: number; n: number };
+  throughput: { seconds: number; acceptedPerSec: number; deliveredPerSec: number; lagP99Ms: number; finalEverywhere: boolean };
+  cpuSecPerUpdate: number;
+  idleCores: number;
+  bytesPerUpdate: number;
+  rssMiB: { median: number; max: number };
+  /** RSS once joined and idle, before the throughput run. */
+  rssIdleMiB: { median: number; max: number };
+}
+
+async function measure(n: number): Promise<Row> {
+  const net: BenchNet = args.mode === 'process' ? new ProcNet() : new InprocNet();
+  try {
+    const joinMs = await net.start(n, generateKey());
+    await sleep(1000); // let the join's last gossip settle before measuring
+    const s0 = await net.stats();
+    const lat: number[] = [];
+    for (let r = 0; r < updates; r++) lat.push(await net.converge(r % n, r + 1));
+    const s1 = await net.stats();
+    await sleep(Number(args['idle-seconds']) * 1000);
+    const s2 = await net.stats();
+    const seconds = Number(args['throughput-seconds']);
+    const t = await net.blast(seconds, Number(args['throughput-window']));
+    const s3 = await net.stats();
+    const rss = s3.rssPerNode.map((b) => b / 2 ** 20);
+    const rssIdle = s2.rssPerNode.map((b) => b / 2 ** 20);
+    return {
+      n,
+      joinMs: round(joinMs),
+      convergence: mapValues(summary(lat), (v, k) => (k === 'n' ? v : round(v, 2))),
+      throughput: {
+        seconds,
+        acceptedPerSec: round(t.calls / seconds),
+        deliveredPerSec: round(t.delivered / seconds),
+        lagP99Ms: round(summary(t.lags).p99, 2),
+        finalEverywhere: t.finalEverywhere,
+      },
+      cpuSecPerUpdate: round((s1.cpuUs - s0.cpuUs) / 1e6 / updates, 4),
+      idleCores: round((s2.cpuUs - s1.cpuUs) / 1e6 / Number(args['idle-seconds']), 3),
+      bytesPerUpdate: Math.round((s1.bytesSent - s0.bytesSent) / updates),
+      rssMiB: { median: round(summary(rss).median), max: round(Math.max(...rss)) },
+      rssIdleMiB: { median: round(summary(rssIdle).median), max: round(Math.max(...rssIdle)) },
+    };
+  } finally {
+    await net.stop();
+  }
+}
+
+function mapValues<T extends Record<string, number>>(o: T, f: (v: number, k: string) => number): T {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, f(v, k)])) as T;
+}
+
+const machine = {
+  cores: cpus().length,
+  cpu: cpus()[0]?.model ?? 'unknown',
+  memoryGiB: round(totalmem() / 2 ** 30),
+  node: process.version,
+  crypto: cryptoBackend,
+  mode: args.mode,
+  date: new Date().toISOString(),
+};
+console.log(`machine: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}, ${machine.crypto}, ${args.mode} mode`);
+const rows: Row[] = [];
+for (const n of sizes) {
+  console.log(`N=${n} …`);
+  rows.push(await measure(n));
+  console.log(table(rows.slice(-1)));
+}
+console.log(`\n${table(rows)}`);
+mkdirSync(args.out, { recursive: true });
+const base = join(args.out, `bench-${args.mode}${args.tag ? `-${args.tag}` : ''}`);
+writeFileSync(`${base}.json`, `${JSON.stringify({ machine, updates, rows }, null, 2)}\n`);
+writeFileSync(`${base}.md`, markdown(machine, rows));
+writeFileSync(`${base}.svg`, chartSvg(machine, rows));
+console.log(`wrote ${base}.json, .md, .svg`);

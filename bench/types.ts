@@ -1,0 +1,23 @@
+export interface NetStats {
+  /** CPU time of the whole network, microseconds (user + system). */
+  cpuUs: number;
+  /** Request bytes sent by all transports. */
+  bytesSent: number;
+  /** Resident memory of each node (in-process mode: the process's share per node). */
+  rssPerNode: number[];
+}
+
+/** A network under test: N processes, or N nodes in this process. */
+export interface BenchNet {
+  /** Starts N nodes, all joining through the first; resolves with ms until every node lists all N. */
+  start(n: number, key: string): Promise<number>;
+  /** Writer updates; resolves with ms until every other node read the new value. */
+  converge(writer: number, seq: number): Promise<number>;
+  /** Node 0 writes as fast as it can for `seconds`. */
+  blast(
+    seconds: number,
+    window: number,
+  ): Promise<{ calls: number; delivered: number; lags: number[]; finalEverywhere: boolean }>;
+  stats(): Promise<NetStats>;
+  stop(): Promise<void>;
+}
