@@ -83,6 +83,7 @@ export class InprocNet implements BenchNet {
     return {
       cpuUs: cpu.user + cpu.system,
       bytesSent: this.nodes.reduce((a, s) => a + s.node.transport.stats.bytesSent, 0),
+      requests: this.nodes.reduce((a, s) => a + s.node.transport.stats.requestsSent, 0),
       rssPerNode: this.nodes.map(() => rss),
     };
   }

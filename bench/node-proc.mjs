@@ -64,6 +64,7 @@ process.on('message', async (m) => {
         });
         server.on('peer', checkMesh);
         server.on('update', onUpdate);
+        server.on('disconnect', (id) => send({ ev: 'error', message: `${m.id} evicted ${id}` }));
         send({ ev: 'ready', port: server.port });
         checkMesh();
         break;

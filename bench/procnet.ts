@@ -95,6 +95,7 @@ export class ProcNet implements BenchNet {
     return {
       cpuUs: all.reduce((a, s) => a + s.cpuUs, 0),
       bytesSent: all.reduce((a, s) => a + s.bytesSent, 0),
+      requests: all.reduce((a, s) => a + s.requests, 0),
       rssPerNode: all.map((s) => s.rss),
     };
   }

@@ -43,6 +43,8 @@ export interface Row {
   throughput: { seconds: number; acceptedPerSec: number; deliveredPerSec: number; lagP99Ms: number; finalEverywhere: boolean };
   cpuSecPerUpdate: number;
   idleCores: number;
+  /** Requests per second of the whole network while idle (pings and gossip). */
+  idleRequestsPerSec: number;
   bytesPerUpdate: number;
   rssMiB: { median: number; max: number };
   /** RSS once joined and idle, before the throughput run. */
@@ -78,6 +80,7 @@ async function measure(n: number): Promise<Row> {
       },
       cpuSecPerUpdate: round((s1.cpuUs - s0.cpuUs) / 1e6 / updates, 4),
       idleCores: round((s2.cpuUs - s1.cpuUs) / 1e6 / Number(args['idle-seconds']), 3),
+      idleRequestsPerSec: round((s2.requests - s1.requests) / Number(args['idle-seconds'])),
       bytesPerUpdate: Math.round((s1.bytesSent - s0.bytesSent) / updates),
       rssMiB: { median: round(summary(rss).median), max: round(Math.max(...rss)) },
       rssIdleMiB: { median: round(summary(rssIdle).median), max: round(Math.max(...rssIdle)) },

@@ -3,6 +3,8 @@ export interface NetStats {
   cpuUs: number;
   /** Request bytes sent by all transports. */
   bytesSent: number;
+  /** Requests sent by all transports. */
+  requests: number;
   /** Resident memory of each node (in-process mode: the process's share per node). */
   rssPerNode: number[];
 }

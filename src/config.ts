@@ -11,8 +11,16 @@ export interface Endpoint {
 
 /** Timings in milliseconds. The defaults match the Python nodes' 3-second tick. */
 export interface Timing {
-  /** How often a healthy peer is pinged, and how often gossip runs. */
+  /** How often gossip runs (the reference's tick). */
   tickMs: number;
+  /**
+   * A healthy peer is pinged once it has been silent this long plus its own
+   * random offset below `probeJitterMs` (fixed per peer). The offsets mean
+   * that of two nodes the same one pings first every round, and the other,
+   * having heard it, need not ping back: one ping per pair, not two.
+   */
+  probeIntervalMs: number;
+  probeJitterMs: number;
   /** How often a suspected peer (one failed ping) is probed again. */
   suspectProbeMs: number;
   /** A peer silent this long, with at least two failed pings in a row, is declared gone. */
@@ -30,6 +38,8 @@ export interface Timing {
 
 export const DEFAULT_TIMING: Readonly<Timing> = Object.freeze({
   tickMs: 3000,
+  probeIntervalMs: 4000,
+  probeJitterMs: 2000,
   suspectProbeMs: 1000,
   deadAfterMs: 8000,
   requestTimeoutMs: 2000,

@@ -91,7 +91,7 @@ async function openDashboard(server: DSNodeServer, port: number | undefined): Pr
 }
 
 /** Writes the sensor's fixed keys once, then a reading every second; returns what stops it. */
-function startSensor(sensor: DSNodeServer, n: number): () => void {
+export function startSensor(sensor: DSNodeServer, n: number): () => void {
   let temperature = 18 + Math.random() * 6;
   let humidity = 35 + Math.random() * 20;
   const report = () => {

@@ -37,9 +37,10 @@ export async function start(opts: StartOptions): Promise<void> {
       log.write('alert', null, { message: `--set did not reach every peer: ${err.message}` }),
     );
   } catch (err) {
+    // A refused value (the state would exceed a limit) is the command line's fault.
     unlog();
     await server.stop();
-    throw err;
+    throw new UsageError(`--set: ${(err as Error).message}`, { cause: err });
   }
   printUp(server, opts.json === true);
 

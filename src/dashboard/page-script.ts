@@ -91,6 +91,7 @@ export const PAGE_SCRIPT = `
       c.el.classList.remove('gone');
     }
     setPill(c, v.alive ? 'alive' : 'suspected');
+    c.el.classList.toggle('suspect', !v.alive);
     var keep = new Set();
     var before = null;
     for (var i = v.state.length - 1; i >= 0; i--) {

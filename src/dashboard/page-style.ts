@@ -124,6 +124,7 @@ main { display: grid; grid-template-columns: minmax(0, 1fr) 272px; gap: 20px; pa
   transition: opacity 0.4s, border-color 0.4s;
 }
 .card.self { border-color: var(--accent); box-shadow: 0 0 0 1px var(--accent), var(--shadow); }
+.card.suspect { border-color: var(--warn); box-shadow: 0 0 0 1px var(--warn-soft), var(--shadow); }
 .card.gone { opacity: 0.55; }
 .card.enter { animation: enter 0.5s ease-out; }
 @keyframes enter { from { opacity: 0; transform: translateY(4px); } }

@@ -42,6 +42,12 @@ export class NodeCore {
   private ownEncoded: Uint8Array | null = null;
   private helloCache: { address: string; port: number; sig: Uint8Array } | null = null;
   private readonly whitelist: Set<string> | null;
+  /**
+   * Called for a peer first met through its own Hello (set by DSNode): the
+   * node sends it its State, which also makes that connection known as this
+   * node's at the peer, so the peer can count this node's PINGs (see bind).
+   */
+  onInboundPeer: (peer: Peer) => void = () => {};
 
   constructor(
     readonly config: DSNodeConfig,
@@ -165,6 +171,7 @@ export class NodeCore {
         lastHeard: now,
         failures: 0,
         lastProbe: now,
+        probeOffset: Math.random() * this.config.timing.probeJitterMs,
         pinging: false,
       };
       this.peers.set(nodeId, peer);
@@ -182,6 +189,20 @@ export class NodeCore {
   heard(peer: Peer): void {
     peer.lastHeard = this.clock.now();
     peer.failures = 0;
+  }
+
+  /** Which peer's signed messages arrived on each live connection. */
+  private readonly connections = new WeakMap<object, Peer>();
+
+  /** Notes that `peer` authenticated itself on `connection`. */
+  bind(connection: object | undefined, peer: Peer): void {
+    if (connection) this.connections.set(connection, peer);
+  }
+
+  /** A PING on a connection a peer authenticated on is a sign of life of that peer. */
+  pingedOn(connection: object | undefined): void {
+    const peer = connection && this.connections.get(connection);
+    if (peer && this.peers.get(peer.id) === peer) this.heard(peer);
   }
 
   // ---- states ---------------------------------------------------------------

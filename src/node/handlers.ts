@@ -37,7 +37,7 @@ export function createHandler(core: NodeCore): (req: IncomingRequest) => Promise
     if (req.body.length === 0) return { status: 400, body: text('empty body') };
     try {
       const payload = unframe(core.envelope.open(req.body), type);
-      const out = await dispatch(core, type, payload, req.remoteAddress);
+      const out = await dispatch(core, type, payload, req);
       return { status: 200, body: core.envelope.seal(frame(type, out)) };
     } catch (err) {
       const status = httpStatusOf(err);
@@ -54,27 +54,38 @@ async function dispatch(
   core: NodeCore,
   type: MsgType,
   payload: Uint8Array,
-  remote: string,
+  req: IncomingRequest,
 ): Promise<Uint8Array> {
+  const conn = req.connection;
   switch (type) {
     case MsgType.HELLO:
-      return onHello(core, payload, remote);
+      return onHello(core, payload, req);
     case MsgType.PEERS:
-      return onPeers(core, payload);
+      return onPeers(core, payload, conn);
     case MsgType.UPDATE:
-      return onUpdate(core, payload);
+      return onUpdate(core, payload, conn);
     case MsgType.PING:
+      core.pingedOn(conn);
       return EMPTY;
     case MsgType.DATA:
-      return onData(core, payload);
+      return onData(core, payload, conn);
   }
 }
 
-async function onHello(core: NodeCore, payload: Uint8Array, remote: string): Promise<Uint8Array> {
+/** A peer proved who it is: a sign of life, and its connection is now known as its. */
+function authenticated(core: NodeCore, peer: Peer, conn: object | undefined): void {
+  core.heard(peer);
+  core.bind(conn, peer);
+}
+
+async function onHello(core: NodeCore, payload: Uint8Array, req: IncomingRequest): Promise<Uint8Array> {
   const h = decodeHello(payload, core.limits);
   const key = core.checkHello(h, false);
-  await core.meet(h.nodeId, remote, h.port, key);
-  return core.hello(remote);
+  const isNew = !core.peers.has(h.nodeId);
+  const peer = await core.meet(h.nodeId, req.remoteAddress, h.port, key);
+  core.bind(req.connection, peer);
+  if (isNew) core.onInboundPeer(peer);
+  return core.hello(req.remoteAddress);
 }
 
 /** A request's sender must be allowed and already met (it said Hello). */
@@ -84,14 +95,14 @@ function sender(core: NodeCore, nodeId: string): Peer {
   return peer;
 }
 
-function onPeers(core: NodeCore, payload: Uint8Array): Uint8Array {
+function onPeers(core: NodeCore, payload: Uint8Array, conn: object | undefined): Uint8Array {
   const p = decodePeers(payload, core.limits);
   const peer = sender(core, p.nodeId);
   if (!peer.key.verify(signedBytesPeers(p), p.sig)) {
     // 406 as the reference answers (401 in encrypted mode, see UNIFORM).
     throw new DsnError('DSN_ERR_MALFORMED', 'peers signature does not verify');
   }
-  core.heard(peer);
+  authenticated(core, peer, conn);
   const connections = [...core.peers.values()].map((x) => ({
     nodeId: x.id,
     address: x.address,
@@ -102,23 +113,23 @@ function onPeers(core: NodeCore, payload: Uint8Array): Uint8Array {
   return encodePeers(answer);
 }
 
-function onUpdate(core: NodeCore, payload: Uint8Array): Uint8Array {
+function onUpdate(core: NodeCore, payload: Uint8Array, conn: object | undefined): Uint8Array {
   const s = decodeState(payload, core.limits);
   if (s.nodeId === core.id)
     throw new DsnError('DSN_ERR_OWN_ORIGIN', "update carries this node's own ID");
   const peer = sender(core, s.nodeId);
   const taken = core.offer(peer, s);
-  core.heard(peer);
+  authenticated(core, peer, conn);
   return taken ? core.ownStateBytes() : EMPTY;
 }
 
-function onData(core: NodeCore, payload: Uint8Array): Uint8Array {
+function onData(core: NodeCore, payload: Uint8Array, conn: object | undefined): Uint8Array {
   const d = decodeData(payload, core.limits);
   const peer = sender(core, d.nodeId);
   if (!peer.key.verify(signedBytesData(d), d.sig)) {
     throw new DsnError('DSN_ERR_UNAUTHORIZED', 'data signature does not verify');
   }
-  core.heard(peer);
+  authenticated(core, peer, conn);
   core.emit('receive', d.nodeId, d.data);
   return OK;
 }

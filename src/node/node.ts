@@ -61,6 +61,9 @@ export class DSNode {
       new Rpc(transport, core.envelope, core.config.timing, abort.signal, clock),
     );
     this.ticker = new Ticker(core, this.out, clock, (peer) => this.forget(peer));
+    core.onInboundPeer = (peer) => {
+      if (!this.stopping) this.senderFor(peer).push(core.seq, core.ownStateBytes());
+    };
   }
 
   /** Creates keys, listens, joins through the bootstrap nodes and starts the tick. */

@@ -15,6 +15,8 @@ export interface Peer {
   failures: number;
   /** ms timestamp of the last ping sent. */
   lastProbe: number;
+  /** This peer's fixed random share of timing.probeJitterMs. */
+  probeOffset: number;
   pinging: boolean;
 }
 

@@ -4,16 +4,19 @@ import type { Outbound } from './outbound.js';
 import type { Peer } from './peers.js';
 
 /**
- * The node's periodic work, on one timer that runs every
- * `timing.suspectProbeMs` (default 1 s):
+ * The node's periodic work, on one timer that runs twice per
+ * `timing.suspectProbeMs` (every 0.5 s by default):
  *
  * - Failure detection. A healthy peer is pinged once it has been silent for
- *   `tickMs` (3 s, as the reference); any good answer or authenticated request
- *   from it counts as a sign of life, so busy peers are never pinged. After a
- *   failed ping the peer is probed every `suspectProbeMs`; it is declared gone
- *   only when it has been silent for `deadAfterMs` (8 s) AND its last two
- *   pings failed. One timeout under load never evicts a live peer; a dead one
- *   is gone in about 8–9 s.
+ *   `probeIntervalMs` (4 s) plus its own fixed random offset (0–2 s). Any good
+ *   answer, any authenticated request from it, and any PING on a connection it
+ *   authenticated on count as signs of life: busy peers are never pinged, and
+ *   of two TypeScript nodes only the one with the smaller offset pings, so a
+ *   pair costs one ping per round, not two. After a failed ping the peer is
+ *   probed every `suspectProbeMs` (1 s); it is declared gone only when it has
+ *   been silent for `deadAfterMs` (8 s) AND its last two pings failed. One
+ *   timeout under load never evicts a live peer; a dead one is gone in about
+ *   8–9 s.
  * - Gossip every `tickMs`: UPDATE the own State to one random peer (apply the
  *   State in its reply), then PEERS and meet everyone not known yet.
  * - Reconnect: evicted peers and unanswered bootstrap endpoints are retried
@@ -65,10 +68,10 @@ export class Ticker {
 
   private schedule(): void {
     if (!this.running) return;
-    this.timer = this.clock.setTimeout(
-      () => void this.tick(),
-      this.core.config.timing.suspectProbeMs,
-    );
+    // Twice per suspect-probe period: fine enough for the per-peer offsets
+    // to decide which of two nodes pings first.
+    const every = this.core.config.timing.suspectProbeMs / 2;
+    this.timer = this.clock.setTimeout(() => void this.tick(), every);
     this.timer.unref?.();
   }
 
@@ -97,7 +100,7 @@ export class Ticker {
       const due =
         peer.failures > 0
           ? now - peer.lastProbe >= t.suspectProbeMs
-          : now - Math.max(peer.lastHeard, peer.lastProbe) >= t.tickMs;
+          : now - Math.max(peer.lastHeard, peer.lastProbe) >= t.probeIntervalMs + peer.probeOffset;
       if (!due) continue;
       peer.pinging = true;
       peer.lastProbe = now;

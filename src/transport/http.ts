@@ -137,7 +137,12 @@ export class HttpTransport implements Transport {
       const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
       const path = (req.url ?? '/').split('?')[0] as string;
       Promise.resolve()
-        .then(() => handler({ path, body, remoteAddress: plainAddress(req.socket.remoteAddress) }))
+        .then(() => handler({
+            path,
+            body,
+            remoteAddress: plainAddress(req.socket.remoteAddress),
+            connection: req.socket,
+          }))
         .then(
           (r) => reply(r.status, r.body),
           () => reply(500, 'internal error'),

@@ -50,7 +50,7 @@ export class MemoryNetwork {
 
   /** @internal */
   async deliver(
-    from: string,
+    from: MemoryTransport,
     address: string,
     port: number,
     path: string,
@@ -59,11 +59,12 @@ export class MemoryNetwork {
   ): Promise<Response> {
     await Promise.resolve();
     const handler = this.hosts.get(`${address}:${port}`);
-    if (!handler || this.cut.has(`${from}|${address}`)) {
+    if (!handler || this.cut.has(`${from.address}|${address}`)) {
       if (this.blackhole) await new Promise((r) => setTimeout(r, opts.timeoutMs));
       throw new PeerError('DSN_ERR_PEER', `${address}:${port} unreachable`);
     }
-    return handler({ path, body: Uint8Array.from(body), remoteAddress: from });
+    // One client transport stands for one connection.
+    return handler({ path, body: Uint8Array.from(body), remoteAddress: from.address, connection: from });
   }
 }
 
@@ -98,7 +99,7 @@ export class MemoryTransport implements Transport {
     if (this.closed) throw new PeerError('DSN_ERR_STOPPED', 'transport is closed');
     this.stats.requestsSent++;
     this.stats.bytesSent += body.length;
-    const res = await this.network.deliver(this.address, address, port, path, body, options);
+    const res = await this.network.deliver(this, address, port, path, body, options);
     this.stats.bytesReceived += res.body.length;
     return res;
   }

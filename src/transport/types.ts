@@ -9,6 +9,12 @@ export interface IncomingRequest {
   body: Uint8Array;
   /** The sender's IP as seen on the socket (IPv4-mapped IPv6 unwrapped). */
   remoteAddress: string;
+  /**
+   * The connection it came on (an opaque identity, e.g. the socket): lets the
+   * node attribute an unsigned PING to the peer whose signed messages came
+   * over the same keep-alive connection.
+   */
+  connection?: object;
 }
 
 export interface Response {

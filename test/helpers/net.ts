@@ -8,6 +8,8 @@ import type { DSNodeCallbacks } from '../../src/server.js';
 /** Short timings so that failure detection takes about a second, not ten. */
 export const FAST: Partial<Timing> = {
   tickMs: 300,
+  probeIntervalMs: 300,
+  probeJitterMs: 150,
   suspectProbeMs: 100,
   deadAfterMs: 900,
   requestTimeoutMs: 1000,

@@ -86,6 +86,28 @@ describe('simulation on the in-memory transport', () => {
     await Promise.all(c.nodes.map((s) => s.stop()));
   });
 
+  it('of two idle nodes only one pings: a PING on a peer\'s connection counts as its sign of life', async () => {
+    const network = new MemoryNetwork();
+    const clock = new FakeClock(Date.now());
+    // Gossip off (a huge tick), so that only pings travel.
+    const base = { aesKey: null, credentialDir: null, clock, port: 7000, timing: { tickMs: 1e9 } };
+    const a = await DSNodeServer.start({ ...base, nodeId: 'a', transport: network.transport('127.0.1.1') });
+    const b = await DSNodeServer.start({
+      ...base,
+      nodeId: 'b',
+      transport: network.transport('127.0.1.2'),
+      bootstrapNodes: [{ address: '127.0.1.1', port: 7000 }],
+    });
+    const sent = () => a.node.transport.stats.requestsSent + b.node.transport.stats.requestsSent;
+    const before = sent();
+    await clock.advance(60_000);
+    const pings = sent() - before;
+    // Each side alone pings every 4–6 s (10–15 in a minute); both would be 20–30.
+    assert.ok(pings >= 10 && pings <= 16, `${pings} pings in 60 s`);
+    assert.ok(allSee([a, b], ['a', 'b']));
+    await Promise.all([a.stop(), b.stop()]);
+  });
+
   it('a node that could not reach any bootstrap node joins once one appears', async () => {
     const network = new MemoryNetwork();
     const clock = new FakeClock(Date.now());
