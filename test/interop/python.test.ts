@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { generateKey } from '../../src/index.js';
 import { next, sorted, TestNet, until } from '../helpers/net.js';
-import { PyPeer, pythonUnavailable } from '../helpers/pypeer.js';
+import { PyPeer, type PyPeerOptions, pythonUnavailable } from '../helpers/pypeer.js';
 
 /**
  * A mixed network: TypeScript nodes and the independent Python peer
@@ -24,12 +24,18 @@ const TRICKY: [string, string][] = [
   ['ctrl', 'tab\tnew\nline "quoted" \\ / \u0000 \u007f'],
 ];
 
-describe('mixed network with Python nodes', { skip: unavailable ?? false }, () => {
+/** TypeScript nodes (TestNet) and Python peers that share one network key, torn down together. */
+function mixedNet() {
   const net = new TestNet();
   const pys: PyPeer[] = [];
-  const py = async (o: ConstructorParameters<typeof PyPeer>[0]) => {
+  /** A Python peer (network key by default), not awaited: attach listeners, then await `ready`. */
+  const spawn = (o: PyPeerOptions) => {
     const p = new PyPeer({ key: net.key, ...o });
     pys.push(p);
+    return p;
+  };
+  const py = async (o: PyPeerOptions) => {
+    const p = spawn(o);
     await p.ready;
     return p;
   };
@@ -37,6 +43,11 @@ describe('mixed network with Python nodes', { skip: unavailable ?? false }, () =
     await Promise.all(pys.map((p) => p.kill()));
     await net.stopAll();
   });
+  return { net, pys, spawn, py };
+}
+
+describe('mixed network with Python nodes', { skip: unavailable ?? false }, () => {
+  const { net, pys, py } = mixedNet();
 
   it('a TypeScript node joins through a Python node', async () => {
     const p0 = await py({ id: 'py0' });
@@ -143,30 +154,18 @@ describe('mixed network with Python nodes', { skip: unavailable ?? false }, () =
 });
 
 describe('refusals across implementations', { skip: unavailable ?? false }, () => {
-  const net = new TestNet();
-  const pys: PyPeer[] = [];
-  const py = async (o: ConstructorParameters<typeof PyPeer>[0]) => {
-    const p = new PyPeer(o);
-    pys.push(p);
-    await p.ready;
-    return p;
-  };
-  after(async () => {
-    await Promise.all(pys.map((p) => p.kill()));
-    await net.stopAll();
-  });
+  const { net, spawn, py } = mixedNet();
   const boot = (port: number) => ({ bootstrapNodes: [{ address: '127.0.0.1', port }] });
 
   it('wrong network key: refused both ways', async () => {
     const t = await net.start('t-key');
     const alerts: string[] = [];
-    const p = new PyPeer({ id: 'p-wrong', key: generateKey(), bootstrap: [t.port] });
-    pys.push(p);
+    const p = spawn({ id: 'p-wrong', key: generateKey(), bootstrap: [t.port] });
     p.on('alert', (m: string) => alerts.push(m));
     await p.ready;
     assert.ok(alerts.length > 0);
     assert.deepEqual(t.peers(), ['t-key']);
-    const p2 = await py({ id: 'p-key', key: net.key });
+    const p2 = await py({ id: 'p-key' });
     const tAlerts: string[] = [];
     const t2 = await net.start(
       't-wrong',
@@ -179,15 +178,14 @@ describe('refusals across implementations', { skip: unavailable ?? false }, () =
   });
 
   it('whitelists: refused both ways', async () => {
-    const p = await py({ id: 'p-picky', key: net.key, whitelist: ['someone-else'] });
+    const p = await py({ id: 'p-picky', whitelist: ['someone-else'] });
     const alerts: string[] = [];
     const t = await net.start('t-refused', boot(p.port), { onAlert: (m) => alerts.push(m) });
     assert.match(alerts.join(), /no bootstrap node answered/);
     assert.deepEqual(await p.peers(), ['p-picky']);
     const tp = await net.start('t-picky', { whitelistNodeIds: ['someone-else'] });
     const pAlerts: string[] = [];
-    const q = new PyPeer({ id: 'p-refused', key: net.key, bootstrap: [tp.port] });
-    pys.push(q);
+    const q = spawn({ id: 'p-refused', bootstrap: [tp.port] });
     q.on('alert', (m: string) => pAlerts.push(m));
     await q.ready;
     assert.ok(pAlerts.length > 0);
@@ -198,8 +196,7 @@ describe('refusals across implementations', { skip: unavailable ?? false }, () =
   it('a Python node speaking another protocol version is refused', async () => {
     const t = await net.start('t-version');
     const alerts: string[] = [];
-    const p = new PyPeer({ id: 'p-old', key: net.key, version: '0.8.0', bootstrap: [t.port] });
-    pys.push(p);
+    const p = spawn({ id: 'p-old', version: '0.8.0', bootstrap: [t.port] });
     p.on('alert', (m: string) => alerts.push(m));
     await p.ready;
     assert.ok(alerts.length > 0);
@@ -208,7 +205,7 @@ describe('refusals across implementations', { skip: unavailable ?? false }, () =
 
   it('an unencrypted mixed network works too', async () => {
     const t = await net.start('t-plain', { aesKey: null });
-    const p = await py({ id: 'p-plain', bootstrap: [t.port] });
+    const p = await py({ id: 'p-plain', key: null, bootstrap: [t.port] });
     const got = next(t, 'update', (id) => id === 'p-plain');
     await p.update('plain', 'text');
     await got;
