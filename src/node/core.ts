@@ -67,8 +67,7 @@ export class NodeCore {
   // ---- own state ----------------------------------------------------------
 
   /** Signs a new own State for `map` with a fresh, strictly increasing last_update. */
-  sign(map: StateMap): HeldState {
-    const stateJson = pyJsonDumps(map);
+  sign(map: StateMap, stateJson = pyJsonDumps(map)): HeldState {
     const packet: State = {
       nodeId: this.id,
       lastUpdate: this.timestamps.next(),
@@ -79,8 +78,15 @@ export class NodeCore {
     return held(packet, map);
   }
 
+  /** Replaces the own State; refuses one that would not fit in a body a peer accepts. */
   setOwn(map: StateMap): void {
-    this.own = this.sign(map);
+    const stateJson = pyJsonDumps(map);
+    // Room for the type byte, IV, padding and the other fields.
+    const room = this.limits.maxBodyBytes - this.limits.maxNodeIdBytes - 128;
+    if (stateJson.length > room) {
+      throw new DsnError('DSN_ERR_LIMIT', `the state would exceed the body limit of ${this.limits.maxBodyBytes} bytes`);
+    }
+    this.own = this.sign(map, stateJson);
     this.ownEncoded = null;
     this.seq++;
   }

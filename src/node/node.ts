@@ -5,7 +5,6 @@ import { createEnvelope } from '../crypto/envelope.js';
 import { DsnError } from '../errors.js';
 import { HttpTransport } from '../transport/http.js';
 import type { Transport } from '../transport/types.js';
-import { pyJsonDumps } from '../wire/pyjson.js';
 import { NodeCore } from './core.js';
 import type { Emit } from './events.js';
 import { createHandler } from './handlers.js';
@@ -157,8 +156,11 @@ export class DSNode {
     return [self, ...others];
   }
 
-  /** Sets a key at once; resolves when the new State has gone to every peer. */
-  updateData(key: string, value: string): Promise<void> {
+  /**
+   * Sets a key at once (readable before this returns); resolves when the new
+   * State has gone to every peer. Bad arguments reject; nothing changes then.
+   */
+  async updateData(key: string, value: string): Promise<void> {
     checkString(key, 'key');
     checkString(value, 'value');
     const map = new Map(this.core.own.map);
@@ -170,26 +172,16 @@ export class DSNode {
   }
 
   /** Removes a key (Python peers simply see it gone). */
-  deleteData(key: string): Promise<void> {
+  async deleteData(key: string): Promise<void> {
     checkString(key, 'key');
-    if (!this.core.own.map.has(key)) return Promise.resolve();
+    if (!this.core.own.map.has(key)) return;
     const map = new Map(this.core.own.map);
     map.delete(key);
     return this.publish(map);
   }
 
-  private publish(map: Map<string, string>): Promise<void> {
+  private async publish(map: Map<string, string>): Promise<void> {
     this.assertRunning();
-    // A State must fit in a body any peer accepts (1 type byte + IV + padding + header fields).
-    if (
-      pyJsonDumps(map).length + this.core.limits.maxNodeIdBytes + 128 >
-      this.core.limits.maxBodyBytes
-    ) {
-      throw new DsnError(
-        'DSN_ERR_LIMIT',
-        `the state would exceed the body limit of ${this.core.limits.maxBodyBytes} bytes`,
-      );
-    }
     this.core.setOwn(map);
     this.core.emit('selfUpdate');
     const seq = this.core.seq;

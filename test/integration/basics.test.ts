@@ -24,8 +24,10 @@ describe('one node', () => {
 
   it('refuses non-string keys and values, and DATA to an unknown node', async () => {
     const a = net.servers[0] as DSNodeServer;
-    assert.throws(() => a.updateData(1 as unknown as string, 'v'), /key must be a string/);
-    assert.throws(() => a.updateData('k', null as unknown as string), /value must be a string/);
+    await assert.rejects(a.updateData(1 as unknown as string, 'v'), /key must be a string/);
+    await assert.rejects(a.updateData('k', null as unknown as string), /value must be a string/);
+    await assert.rejects(a.deleteData({} as unknown as string), /key must be a string/);
+    assert.deepEqual(a.readState('solo'), new Map());
     await assert.rejects(
       a.sendToNode('ghost', 'x'),
       (e: DsnError) => e.code === 'DSN_ERR_UNKNOWN_NODE',
@@ -38,10 +40,8 @@ describe('one node', () => {
     await Promise.all([a.stop(), a.stop()]);
     await a.stop();
     assert.equal(a.isShutDown(), true);
-    assert.throws(
-      () => a.updateData('k', 'v'),
-      (e: DsnError) => e.code === 'DSN_ERR_STOPPED',
-    );
+    await assert.rejects(a.updateData('k', 'v'), (e: DsnError) => e.code === 'DSN_ERR_STOPPED');
+    await assert.rejects(a.sendToNode('x', 'y'), (e: DsnError) => e.code === 'DSN_ERR_STOPPED');
   });
 
   it('supports await using', async () => {
@@ -216,5 +216,20 @@ describe('start-up errors', () => {
 
   it('an invalid config is refused before anything starts', async () => {
     await assert.rejects(DSNodeServer.start({ nodeId: 'x', port: 1, aesKey: 'nope' }), /aesKey: must be 32 hex characters/);
+  });
+});
+
+describe('limits on the own state', () => {
+  const net = new TestNet();
+  after(() => net.stopAll());
+
+  it('a state over the key limit or the body limit is refused and nothing changes', async () => {
+    const a = await net.start('small', { limits: { maxKeys: 3, maxBodyBytes: 2048 } });
+    await a.updateData('k1', 'v');
+    await a.updateData('k2', 'v');
+    await a.updateData('k3', 'v');
+    await assert.rejects(a.updateData('k4', 'v'), (e: DsnError) => e.code === 'DSN_ERR_LIMIT');
+    await assert.rejects(a.updateData('k1', 'x'.repeat(4000)), /exceed the body limit/);
+    assert.deepEqual([...(a.readState('small') ?? [])], [['k1', 'v'], ['k2', 'v'], ['k3', 'v']]);
   });
 });
