@@ -85,7 +85,8 @@ async function openDashboard(server: DSNodeServer, port: number | undefined): Pr
   try {
     return await startDashboard(server, { port: port ?? DEFAULT_DASHBOARD_PORT, host: HOST });
   } catch (err) {
-    if (port !== undefined || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    const code = ((err as Error).cause as NodeJS.ErrnoException | undefined)?.code;
+    if (port !== undefined || code !== 'EADDRINUSE') throw err;
     return startDashboard(server, { port: 0, host: HOST });
   }
 }

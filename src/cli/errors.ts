@@ -12,23 +12,9 @@ export class UsageError extends Error {
   }
 }
 
-/** Listen errors as Node reports them ("listen EADDRINUSE: address already in use 0.0.0.0:8000"), reworded. */
-const LISTEN_CODES: Record<string, string> = {
-  EADDRINUSE: 'the address is already in use',
-  EACCES: 'permission denied',
-  EADDRNOTAVAIL: 'the address is not available on this machine',
-};
-
 /** The one line a user sees for `err`, without the program name. */
 export function describeError(err: unknown): string {
-  const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
-  const code = typeof e?.code === 'string' ? e.code : '';
-  if (e?.syscall === 'listen' && code in LISTEN_CODES) {
-    const where = e.port === undefined ? '' : ` ${e.address ?? ''}:${e.port}`;
-    return `cannot listen on${where}: ${LISTEN_CODES[code]}`;
-  }
-  const message = err instanceof Error ? err.message : String(err);
-  return oneLine(message);
+  return oneLine(err instanceof Error ? err.message : String(err));
 }
 
 /** Prints `err` as one line on stderr (its stack too with --verbose) and returns the exit code. */

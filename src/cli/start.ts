@@ -1,5 +1,6 @@
 import { DSNodeServer } from '../server.js';
 import { buildNodeConfig, type NodeFlags } from './config-file.js';
+import { UsageError } from './errors.js';
 import { endpoint, safe } from './format.js';
 import { LogWriter, logNodeEvents } from './log.js';
 import { stopSignal } from './signals.js';

@@ -23,10 +23,12 @@ export interface WatchOptions {
 
 /** Least time between two redraws, in ms: a node updating 1000 times a second costs ten. */
 const REDRAW_MS = 100;
+/** How long the last alert stays on screen, in ms. */
+const ALERT_SHOWN_MS = 60_000;
 
 /**
- * `dsn watch`: joins the network as an observer (a node with no state and
- * no stored keys) and shows every node's state. On a terminal, a table
+ * `dsn watch`: joins the network as an observer (a node of its own that
+ * stores no keys on disk) and shows every other node's state. On a terminal, a table
  * redrawn in place on every change (and every second, for the ages);
  * otherwise the table printed once per change, tables separated by blank
  * lines; with --json, one JSON snapshot per line; with --once, one print
@@ -48,10 +50,10 @@ export async function watch(opts: WatchOptions): Promise<void> {
     },
     { onAlert: (message) => (alert = { message, at: Date.now() }) },
   );
-  // A node whose own state is empty is sent no states when it joins (its
-  // state hashes like the placeholder peers hold for it, so they do not
-  // answer with theirs). Publishing one key makes every peer reply with its
-  // state, and tells the network what this node is.
+  // Publishing one key makes every peer answer with its own state before
+  // updateData resolves (an empty state, hashing like the placeholder peers
+  // hold, would not), so --once prints complete states; it also tells the
+  // network what this node is.
   const introduced = server.updateData('role', 'observer').catch(() => {});
   const via = opts.bootstrap.map((e) => endpoint(e.address, e.port)).join(', ');
   const others = () => statePayload(server).nodes.filter((v) => !v.self);
@@ -69,32 +71,30 @@ export async function watch(opts: WatchOptions): Promise<void> {
     return;
   }
 
-  const tty = process.stdout.isTTY === true && !opts.json;
-  const screen = tty ? new LiveScreen(process.stdout) : null;
+  const screen =
+    process.stdout.isTTY === true && !opts.json ? new LiveScreen(process.stdout) : null;
   const style = styleFor(process.stdout);
   const draw = () => {
     const nodes = others();
     if (opts.json) {
       process.stdout.write(jsonLine(id, nodes));
     } else if (screen) {
-      const now = Date.now();
-      const alive = nodes.filter((v) => v.alive).length;
-      const title = `${style.bold('DSN watch')}  ${count(nodes.length, 'node')}, ${alive} alive  ${style.dim(`via ${safe(via)} as ${safe(id)}`)}`;
-      const lines = [`${title}  ${style.dim(clockTime(now))}`, ''];
+      const header = `${style.bold('DSN watch')}  ${summary(nodes)}  ${style.dim(`via ${safe(via)} as ${safe(id)}`)}`;
+      const lines = [header, ''];
       lines.push(
         ...(nodes.length > 0
-          ? renderTable(nodes, now, { style, columns: screen.columns })
+          ? renderTable(nodes, Date.now(), { style, columns: screen.columns })
           : ['(no nodes yet)']),
       );
       lines.push('');
-      if (alert && now - alert.at < 60_000) {
+      if (alert && Date.now() - alert.at < ALERT_SHOWN_MS) {
         lines.push(style.yellow(truncate(`alert: ${safe(alert.message)}`, screen.columns)));
       }
-      lines.push(style.dim('Ctrl-C to quit'));
+      lines.push(style.dim(`${clockTime(Date.now())}  Ctrl-C to quit`));
       screen.draw(lines);
     } else {
       process.stdout.write(
-        `${clockTime(Date.now())}  ${count(nodes.length, 'node')}\n${plainTable(nodes).join('\n')}\n\n`,
+        `${clockTime(Date.now())}  ${summary(nodes)}\n${plainTable(nodes).join('\n')}\n\n`,
       );
     }
   };
@@ -132,4 +132,9 @@ function jsonLine(observer: string, nodes: NodeView[]): string {
   return `${JSON.stringify({ observer, now: Date.now(), nodes })}\n`;
 }
 
-const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+/** "5 nodes, 4 alive" (just "1 node" when all are). */
+function summary(nodes: NodeView[]): string {
+  const alive = nodes.filter((v) => v.alive).length;
+  const count = `${nodes.length} node${nodes.length === 1 ? '' : 's'}`;
+  return alive === nodes.length ? count : `${count}, ${alive} alive`;
+}

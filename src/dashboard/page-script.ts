@@ -103,13 +103,13 @@ export const PAGE_SCRIPT = `
         row = { tr: el('tr'), value: null };
         row.tr.dataset.key = key;
         row.tr.appendChild(el('td', 'k', key)).title = key;
-        row.td = row.tr.appendChild(el('td', 'v'));
+        row.text = row.tr.appendChild(el('td', 'v')).appendChild(el('div', 'clamp'));
         c.rows.set(key, row);
       }
       if (row.value !== value) {
         row.value = value;
-        row.td.textContent = value;
-        row.td.title = value;
+        row.text.textContent = value;
+        row.text.title = value;
         if (highlight) flash(row.tr);
       }
       if (row.tr.nextSibling !== before || row.tr.parentNode !== c.body) c.body.insertBefore(row.tr, before);

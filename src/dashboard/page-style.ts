@@ -177,6 +177,7 @@ main { display: grid; grid-template-columns: minmax(0, 1fr) 272px; gap: 20px; pa
 .kv tr + tr td { border-top: 1px solid var(--border); }
 .kv td.k { width: 42%; color: var(--muted); overflow-wrap: anywhere; }
 .kv td.v { color: var(--text); overflow-wrap: anywhere; white-space: pre-wrap; }
+.kv td.v .clamp { display: -webkit-box; -webkit-box-orient: vertical; -webkit-line-clamp: 4; overflow: hidden; }
 .kv tr.flash td { animation: flash 1.8s ease-out; }
 @keyframes flash { from { background: var(--flash); } to { background: transparent; } }
 .kv .empty { padding: 10px 14px; color: var(--faint); font-size: 12px; font-style: italic; }

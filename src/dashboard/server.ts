@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { isIP } from 'node:net';
 import type { DashboardOptions } from '../config.js';
+import { DsnError } from '../errors.js';
 import type { Dashboard, DSNodeServer } from '../server.js';
 import { ChangeFeed } from './feed.js';
 import { PAGE_CSP, PAGE_HTML } from './page.js';
@@ -78,34 +79,19 @@ export async function startDashboard(
 
   const http = createServer((req, res) => {
     for (const [name, value] of Object.entries(COMMON_HEADERS)) res.setHeader(name, value);
+    // A body sent with a GET, or with a refused method, is read and dropped.
+    req.resume();
     const path = (req.url ?? '/').split('?')[0] as string;
-    if (!hostAllowed(req.headers.host, opts.host)) {
-      send(
-        res,
-        403,
-        'text/plain; charset=utf-8',
-        'forbidden: this dashboard answers to localhost only\n',
-      );
-      return;
-    }
     const route = Object.hasOwn(routes, path) ? routes[path] : undefined;
-    if (!route) {
-      send(res, 404, 'text/plain; charset=utf-8', 'not found\n');
+    if (!hostAllowed(req.headers.host, opts.host)) {
+      text(res, 403, 'forbidden: this dashboard answers to localhost only');
+    } else if (!route) {
+      text(res, 404, 'not found');
     } else if (req.method !== 'GET' && req.method !== 'HEAD') {
-      send(
-        res,
-        405,
-        'text/plain; charset=utf-8',
-        'method not allowed: this dashboard is read-only\n',
-        {
-          Allow: 'GET, HEAD',
-        },
-      );
+      text(res, 405, 'method not allowed: this dashboard is read-only', { Allow: 'GET, HEAD' });
     } else {
       route(req, res);
     }
-    // A body sent with a GET, or with a refused method, is read and dropped.
-    req.resume();
   });
 
   const heartbeat = setInterval(() => {
@@ -156,15 +142,35 @@ function send(
   res.end(bytes);
 }
 
+function text(
+  res: ServerResponse,
+  status: number,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
+  send(res, status, 'text/plain; charset=utf-8', `${message}\n`, headers);
+}
+
 function sendJson(res: ServerResponse, value: unknown): void {
   send(res, 200, 'application/json; charset=utf-8', JSON.stringify(value));
 }
 
+/** Listens; failures are DsnErrors worded as the node's own (the Node error is the cause). */
 function listen(http: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    http.once('error', reject);
+    const fail = (err: NodeJS.ErrnoException) => {
+      const where = `${host}:${port}`;
+      const message =
+        err.code === 'EADDRINUSE'
+          ? `dashboard: port ${port} is already in use (${where})`
+          : err.code === 'EACCES'
+            ? `dashboard: no permission to listen on ${where}`
+            : `dashboard: cannot listen on ${where}: ${err.message}`;
+      reject(new DsnError('DSN_ERR_CONFIG', message, { cause: err }));
+    };
+    http.once('error', fail);
     http.listen(port, host, () => {
-      http.off('error', reject);
+      http.off('error', fail);
       resolve();
     });
   });

@@ -1,26 +1,32 @@
 // The dashboard page in headless Chromium, against a real 4-node network:
 // it shows every node and follows changes live, without reloading.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { DSNodeServer } from '../../src/index.js';
 import { LOCAL, TestNet } from '../helpers/net.js';
+import { CHROMIUM, hasChromium, launchChromium } from './chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+// The callbacks passed to page.evaluate and waitForFunction run in the page.
+// This project compiles without the DOM types, so the little they use is
+// declared here, for this file only.
+interface PageElement {
+  textContent: string | null;
+  hidden: boolean;
+  dataset: Record<string, string | undefined>;
+  classList: { contains(name: string): boolean };
+  querySelector(selector: string): PageElement | null;
+}
+declare const document: {
+  querySelector(selector: string): PageElement | null;
+  querySelectorAll(selector: string): { length: number };
+};
+declare const CSS: { escape(text: string): string };
+declare const window: { marker?: number };
+
 // Locally a missing browser skips these tests; in CI it fails them.
 const skip =
-  !existsSync(CHROMIUM) && !process.env.CI
+  !hasChromium() && !process.env.CI
     ? `${CHROMIUM} not found (apt-get install chromium); the browser tests need it`
     : false;
 
@@ -39,7 +45,7 @@ describe('dashboard page in a browser', { skip }, () => {
   let navigations = 0;
 
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: the browser tests must run in CI`);
+    assert.ok(hasChromium(), `${CHROMIUM} is missing: the browser tests must run in CI`);
     hub = await net.start('hub', { dashboard: { port: 0, host: LOCAL } });
     n2 = await net.start('n2', { via: hub });
     n3 = await net.start('n3', { via: hub });
@@ -48,7 +54,7 @@ describe('dashboard page in a browser', { skip }, () => {
     await n2.updateData('temperature', '21.5');
     await n3.updateData('color', 'red');
     await n4.updateData('status', 'online');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     // Console errors include Content-Security-Policy violations: a wrong hash would show here.
     page.on('console', (m) => {
@@ -65,7 +71,7 @@ describe('dashboard page in a browser', { skip }, () => {
   });
 
   /** The text of node `node`'s value for `key` on the page, or null. */
-  const valueOf = (node: string, key: string) =>
+  const shownValue = (node: string, key: string) =>
     page.evaluate(
       ([n, k]) =>
         document.querySelector(
@@ -95,12 +101,12 @@ describe('dashboard page in a browser', { skip }, () => {
       PUSH_TIMEOUT,
     );
     const ids = await page.$$eval('article[data-node]', (cards) =>
-      cards.map((c) => (c as HTMLElement).dataset.node),
+      cards.map((c) => (c as unknown as PageElement).dataset.node),
     );
     assert.deepEqual(ids, ['hub', 'n2', 'n3', 'n4'], 'own node first, then by ID');
-    assert.equal(await valueOf('n2', 'temperature'), '21.5');
-    assert.equal(await valueOf('n3', 'color'), 'red');
-    assert.equal(await valueOf('n4', 'status'), 'online');
+    assert.equal(await shownValue('n2', 'temperature'), '21.5');
+    assert.equal(await shownValue('n3', 'color'), 'red');
+    assert.equal(await shownValue('n4', 'status'), 'online');
     const own = page.locator('article[data-node="hub"]');
     assert.match((await own.getAttribute('class')) ?? '', /\bself\b/);
     assert.equal(await own.locator('.badge').textContent(), 'this node');
@@ -114,7 +120,7 @@ describe('dashboard page in a browser', { skip }, () => {
 
   it('shows a new value pushed live, highlighted, without reloading', async () => {
     await page.evaluate(() => {
-      (window as unknown as { marker: number }).marker = 42;
+      window.marker = 42;
     });
     await n3.updateData('color', 'ultramarine');
     await shows('n3', 'color', 'ultramarine');
@@ -122,7 +128,7 @@ describe('dashboard page in a browser', { skip }, () => {
     await shows('n2', 'humidity', '40');
     await hub.updateData('role', 'hub, primary');
     await shows('hub', 'role', 'hub, primary');
-    assert.equal(await page.evaluate(() => (window as unknown as { marker?: number }).marker), 42);
+    assert.equal(await page.evaluate(() => window.marker), 42);
     assert.equal(navigations, 1, 'the page was never reloaded');
   });
 
@@ -133,7 +139,7 @@ describe('dashboard page in a browser', { skip }, () => {
       null,
       PUSH_TIMEOUT,
     );
-    assert.equal(await valueOf('n2', 'temperature'), '21.5');
+    assert.equal(await shownValue('n2', 'temperature'), '21.5');
   });
 
   it('shows a node joining and one leaving, in the cards and the activity list', async () => {
@@ -179,7 +185,9 @@ describe('dashboard page in a browser', { skip }, () => {
     await page.fill('#filter', 'ultramarine');
     const visible = () =>
       page.$$eval('article[data-node]', (cards) =>
-        cards.filter((c) => !(c as HTMLElement).hidden).map((c) => (c as HTMLElement).dataset.node),
+        cards
+          .filter((c) => !(c as unknown as PageElement).hidden)
+          .map((c) => (c as unknown as PageElement).dataset.node),
       );
     assert.deepEqual(await visible(), ['n3']);
     await page.fill('#filter', '');

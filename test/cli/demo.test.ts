@@ -97,7 +97,7 @@ describe('dsn demo', () => {
       assert.equal(r.code, 1);
       assert.equal(
         r.stderr,
-        `dsn demo: cannot listen on 127.0.0.1:${port}: the address is already in use\n`,
+        `dsn demo: dashboard: port ${port} is already in use (127.0.0.1:${port})\n`,
       );
     } finally {
       holder.close();

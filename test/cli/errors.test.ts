@@ -135,10 +135,7 @@ describe('bad flags and bad config files', { concurrency: 8 }, () => {
         KEY,
       ]);
       assert.equal(r.code, 1, r.stderr);
-      assert.equal(
-        r.stderr,
-        `dsn start: cannot listen on 127.0.0.1:${port}: the address is already in use\n`,
-      );
+      assert.match(r.stderr, new RegExp(`^dsn start: .*\\b${port}\\b.* already in use.*\\n$`));
     } finally {
       taken.close();
     }
