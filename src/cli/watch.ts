@@ -50,10 +50,8 @@ export async function watch(opts: WatchOptions): Promise<void> {
     },
     { onAlert: (message) => (alert = { message, at: Date.now() }) },
   );
-  // Publishing one key makes every peer answer with its own state before
-  // updateData resolves (an empty state, hashing like the placeholder peers
-  // hold, would not), so --once prints complete states; it also tells the
-  // network what this node is.
+  // Tells the network what this node is (dashboards show it as role=observer);
+  // every peer has answered this update before it resolves.
   const introduced = server.updateData('role', 'observer').catch(() => {});
   const via = opts.bootstrap.map((e) => endpoint(e.address, e.port)).join(', ');
   const others = () => statePayload(server).nodes.filter((v) => !v.self);

@@ -240,8 +240,12 @@ export class NodeCore {
     if (s.lastUpdate < held.lastUpdate) return false;
     if (s.lastUpdate === held.lastUpdate && s.stateJson === held.stateJson) return false;
     const st = this.verifyState(s, peer.key);
-    if (st.hash === peer.state.hash || !supersedes(st, peer.state)) return false;
+    if (!supersedes(st, peer.state)) return false;
+    const sameMap = st.hash === peer.state.hash;
     peer.state = st;
+    // The same map again (a newer timestamp) is not a change: kept quietly,
+    // and, as the reference does, answered as not accepted.
+    if (sameMap) return false;
     this.emit('update', peer.id);
     return true;
   }

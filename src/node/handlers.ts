@@ -118,9 +118,14 @@ function onUpdate(core: NodeCore, payload: Uint8Array, conn: object | undefined)
   if (s.nodeId === core.id)
     throw new DsnError('DSN_ERR_OWN_ORIGIN', "update carries this node's own ID");
   const peer = sender(core, s.nodeId);
+  // The first UPDATE from a peer just met is answered with the own State even
+  // when it is not taken: a node joining with an empty state sends `{}`,
+  // which equals the placeholder held for it, and would otherwise not learn
+  // this node's state until the next gossip round.
+  const first = peer.state.packet.lastUpdate === 0;
   const taken = core.offer(peer, s);
   authenticated(core, peer, conn);
-  return taken ? core.ownStateBytes() : EMPTY;
+  return taken || first ? core.ownStateBytes() : EMPTY;
 }
 
 function onData(core: NodeCore, payload: Uint8Array, conn: object | undefined): Uint8Array {

@@ -233,3 +233,18 @@ describe('limits on the own state', () => {
     assert.deepEqual([...(a.readState('small') ?? [])], [['k1', 'v'], ['k2', 'v'], ['k3', 'v']]);
   });
 });
+
+describe('joining with an empty state', () => {
+  const net = new TestNet();
+  after(() => net.stopAll());
+
+  it('a node whose own state is empty holds the others\' states once start resolves', async () => {
+    const a = await net.start('full');
+    await a.updateData('role', 'bootstrap');
+    const b = await net.start('writer', { via: a });
+    await b.updateData('k', 'v');
+    const empty = await net.start('empty', { via: a });
+    assert.equal(empty.readData('full', 'role'), 'bootstrap');
+    assert.equal(empty.readData('writer', 'k'), 'v');
+  });
+});
