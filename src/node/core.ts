@@ -21,6 +21,10 @@ import type { Timestamps } from './timestamps.js';
 
 export const PROTOCOL_VERSION = '0.9.0';
 
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(b);
+}
+
 /**
  * What a node knows and the rules for changing it: its identity and own
  * State, the peer table, trust on first use, and which States are accepted.
@@ -48,6 +52,8 @@ export class NodeCore {
    * node's at the peer, so the peer can count this node's PINGs (see bind).
    */
   onInboundPeer: (peer: Peer) => void = () => {};
+  /** Whether a peer still answers at its recorded endpoint (set by DSNode: one PING). */
+  answersAt: (peer: Peer) => Promise<boolean> = async () => false;
 
   constructor(
     readonly config: DSNodeConfig,
@@ -84,7 +90,10 @@ export class NodeCore {
     // Room for the type byte, IV, padding and the other fields.
     const room = this.limits.maxBodyBytes - this.limits.maxNodeIdBytes - 128;
     if (stateJson.length > room) {
-      throw new DsnError('DSN_ERR_LIMIT', `the state would exceed the body limit of ${this.limits.maxBodyBytes} bytes`);
+      throw new DsnError(
+        'DSN_ERR_LIMIT',
+        `the state would exceed the body limit of ${this.limits.maxBodyBytes} bytes`,
+      );
     }
     this.own = this.sign(map, stateJson);
     this.ownEncoded = null;
@@ -229,25 +238,35 @@ export class NodeCore {
   }
 
   /**
-   * Takes `s` for `peer` if it verifies and is newer than what is held; fires
-   * `update`. Returns whether it was taken. A State that could not be taken
-   * anyway (older, or the very one held) is dropped before the costly parse
-   * and signature check: every accepted UPDATE is answered with the
-   * receiver's State, which the sender mostly holds already.
+   * Offers `s` for `peer`: taken if it verifies and is newer than what is
+   * held (fires `update`). A byte-for-byte copy of the State held is known
+   * good without the costly parse and signature check (every accepted UPDATE
+   * is answered with the receiver's State, which the sender mostly holds
+   * already); everything else is verified first, so that no unauthenticated
+   * input gets an answer other than the uniform 401 (see handlers.ts).
+   *
+   * - 'taken': verified, newer, a new map;
+   * - 'same': verified and newer, but the same map (kept quietly; the
+   *   reference answers it as not accepted);
+   * - 'stale': the copy held, or a genuine older State — possibly a replay,
+   *   so it is no sign of life of the peer.
    */
-  offer(peer: Peer, s: State): boolean {
+  offer(peer: Peer, s: State): 'taken' | 'same' | 'stale' {
     const held = peer.state.packet;
-    if (s.lastUpdate < held.lastUpdate) return false;
-    if (s.lastUpdate === held.lastUpdate && s.stateJson === held.stateJson) return false;
+    if (
+      s.lastUpdate === held.lastUpdate &&
+      s.stateJson === held.stateJson &&
+      sameBytes(s.sig, held.sig)
+    ) {
+      return 'stale';
+    }
     const st = this.verifyState(s, peer.key);
-    if (!supersedes(st, peer.state)) return false;
+    if (!supersedes(st, peer.state)) return 'stale';
     const sameMap = st.hash === peer.state.hash;
     peer.state = st;
-    // The same map again (a newer timestamp) is not a change: kept quietly,
-    // and, as the reference does, answered as not accepted.
-    if (sameMap) return false;
+    if (sameMap) return 'same';
     this.emit('update', peer.id);
-    return true;
+    return 'taken';
   }
 
   /** Checks that a State in a reply comes from the peer asked, then offers it. */

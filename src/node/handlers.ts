@@ -65,6 +65,12 @@ async function dispatch(
     case MsgType.UPDATE:
       return onUpdate(core, payload, conn);
     case MsgType.PING:
+      // Exactly one space byte, or the uniform 401: a PING is not
+      // authenticated, so answering 200 to anything that merely decrypts
+      // would be a padding oracle.
+      if (payload.length !== 1 || payload[0] !== 0x20) {
+        throw new DsnError('DSN_ERR_MALFORMED', 'a ping carries one space byte');
+      }
       core.pingedOn(conn);
       return EMPTY;
     case MsgType.DATA:
@@ -78,13 +84,30 @@ function authenticated(core: NodeCore, peer: Peer, conn: object | undefined): vo
   core.bind(conn, peer);
 }
 
-async function onHello(core: NodeCore, payload: Uint8Array, req: IncomingRequest): Promise<Uint8Array> {
+async function onHello(
+  core: NodeCore,
+  payload: Uint8Array,
+  req: IncomingRequest,
+): Promise<Uint8Array> {
   const h = decodeHello(payload, core.limits);
   const key = core.checkHello(h, false);
-  const isNew = !core.peers.has(h.nodeId);
-  const peer = await core.meet(h.nodeId, req.remoteAddress, h.port, key);
+  const known = core.peers.get(h.nodeId);
+  let address = req.remoteAddress;
+  let port = h.port;
+  if (
+    known &&
+    (known.address !== address || known.port !== port) &&
+    (await core.answersAt(known))
+  ) {
+    // A Hello carries no nonce: anyone holding the network key can replay a
+    // captured one from elsewhere. A peer that still answers where it is
+    // keeps its endpoint; one that restarted elsewhere does not answer there.
+    address = known.address;
+    port = known.port;
+  }
+  const peer = await core.meet(h.nodeId, address, port, key);
   core.bind(req.connection, peer);
-  if (isNew) core.onInboundPeer(peer);
+  if (!known) core.onInboundPeer(peer);
   return core.hello(req.remoteAddress);
 }
 
@@ -123,9 +146,9 @@ function onUpdate(core: NodeCore, payload: Uint8Array, conn: object | undefined)
   // which equals the placeholder held for it, and would otherwise not learn
   // this node's state until the next gossip round.
   const first = peer.state.packet.lastUpdate === 0;
-  const taken = core.offer(peer, s);
-  authenticated(core, peer, conn);
-  return taken || first ? core.ownStateBytes() : EMPTY;
+  const outcome = core.offer(peer, s);
+  if (outcome !== 'stale') authenticated(core, peer, conn);
+  return outcome === 'taken' || first ? core.ownStateBytes() : EMPTY;
 }
 
 function onData(core: NodeCore, payload: Uint8Array, conn: object | undefined): Uint8Array {

@@ -60,6 +60,14 @@ export class DSNode {
       new Rpc(transport, core.envelope, core.config.timing, abort.signal, clock),
     );
     this.ticker = new Ticker(core, this.out, clock, (peer) => this.forget(peer));
+    // Half the request timeout: a Hello waits for this check, and the Python
+    // client gives a Hello 2 s.
+    const checkMs = core.config.timing.requestTimeoutMs / 2;
+    core.answersAt = (peer) =>
+      this.out.ping(peer, checkMs).then(
+        () => true,
+        () => false,
+      );
     core.onInboundPeer = (peer) => {
       if (!this.stopping) this.senderFor(peer).push(core.seq, core.ownStateBytes());
     };

@@ -74,8 +74,11 @@ export class Outbound {
   }
 
   /** One PING, one try: the failure detector decides what a failure means. */
-  async ping(peer: Peer): Promise<void> {
-    await this.rpc.call(peer.address, peer.port, MsgType.PING, PING_PAYLOAD, { tries: 1 });
+  async ping(peer: Peer, timeoutMs?: number): Promise<void> {
+    await this.rpc.call(peer.address, peer.port, MsgType.PING, PING_PAYLOAD, {
+      tries: 1,
+      timeoutMs,
+    });
   }
 
   async data(peer: Peer, data: Uint8Array): Promise<void> {

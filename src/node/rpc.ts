@@ -8,6 +8,8 @@ import { frame, type MsgType, PATH_OF, unframe } from '../wire/frame.js';
 export interface CallOptions {
   /** Tries in all (default: timing.tries). */
   tries?: number;
+  /** Timeout of one try (default: timing.requestTimeoutMs, more for big bodies). */
+  timeoutMs?: number;
 }
 
 /**
@@ -34,7 +36,7 @@ export class Rpc {
   ): Promise<Uint8Array> {
     const body = this.envelope.seal(frame(type, payload));
     const tries = opts.tries ?? this.timing.tries;
-    const timeoutMs = Math.max(this.timing.requestTimeoutMs, body.length / 1000);
+    const timeoutMs = opts.timeoutMs ?? Math.max(this.timing.requestTimeoutMs, body.length / 1000);
     for (let attempt = 1; ; attempt++) {
       if (this.signal.aborted) throw new DsnError('DSN_ERR_STOPPED', 'node is stopped');
       try {
