@@ -56,9 +56,12 @@ export class HttpTransport implements Transport {
     // Node checks header and request timeouts on this interval (30 s by
     // default): a second keeps clients that never finish a request from
     // holding sockets for long.
-    const server = createServer({ keepAlive: true, connectionsCheckingInterval: 1000 }, (req, res) => {
-      this.serve(req, res, handler, opts.maxBodyBytes);
-    });
+    const server = createServer(
+      { keepAlive: true, connectionsCheckingInterval: 1000 },
+      (req, res) => {
+        this.serve(req, res, handler, opts.maxBodyBytes);
+      },
+    );
     server.maxConnections = this.options.maxConnections ?? 4096;
     server.headersTimeout = this.options.headersTimeoutMs ?? 5000;
     server.requestTimeout = this.options.requestTimeoutMs ?? 10_000;
@@ -137,12 +140,14 @@ export class HttpTransport implements Transport {
       const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
       const path = (req.url ?? '/').split('?')[0] as string;
       Promise.resolve()
-        .then(() => handler({
+        .then(() =>
+          handler({
             path,
             body,
             remoteAddress: plainAddress(req.socket.remoteAddress),
             connection: req.socket,
-          }))
+          }),
+        )
         .then(
           (r) => reply(r.status, r.body),
           () => reply(500, 'internal error'),

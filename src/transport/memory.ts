@@ -64,7 +64,12 @@ export class MemoryNetwork {
       throw new PeerError('DSN_ERR_PEER', `${address}:${port} unreachable`);
     }
     // One client transport stands for one connection.
-    return handler({ path, body: Uint8Array.from(body), remoteAddress: from.address, connection: from });
+    return handler({
+      path,
+      body: Uint8Array.from(body),
+      remoteAddress: from.address,
+      connection: from,
+    });
   }
 }
 

@@ -2,11 +2,11 @@ import { createEnvelope } from '../../src/crypto/envelope.js';
 import { KeyPair } from '../../src/crypto/signing.js';
 import { frame, MsgType } from '../../src/wire/frame.js';
 import {
+  type Data,
   encodeData,
   encodeHello,
   encodePeers,
   encodeState,
-  type Data,
   type Hello,
   type Peers,
   type State,

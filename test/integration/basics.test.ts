@@ -211,11 +211,17 @@ describe('start-up errors', () => {
 
   it('a port in use is refused with a clear error', async () => {
     const a = await net.start('holder');
-    await assert.rejects(net.start('second', { port: a.port }), (e: DsnError) => e.code === 'DSN_ERR_CONFIG' && /port \d+ is already in use/.test(e.message));
+    await assert.rejects(
+      net.start('second', { port: a.port }),
+      (e: DsnError) => e.code === 'DSN_ERR_CONFIG' && /port \d+ is already in use/.test(e.message),
+    );
   });
 
   it('an invalid config is refused before anything starts', async () => {
-    await assert.rejects(DSNodeServer.start({ nodeId: 'x', port: 1, aesKey: 'nope' }), /aesKey: must be 32 hex characters/);
+    await assert.rejects(
+      DSNodeServer.start({ nodeId: 'x', port: 1, aesKey: 'nope' }),
+      /aesKey: must be 32 hex characters/,
+    );
   });
 });
 
@@ -230,7 +236,14 @@ describe('limits on the own state', () => {
     await a.updateData('k3', 'v');
     await assert.rejects(a.updateData('k4', 'v'), (e: DsnError) => e.code === 'DSN_ERR_LIMIT');
     await assert.rejects(a.updateData('k1', 'x'.repeat(4000)), /exceed the body limit/);
-    assert.deepEqual([...(a.readState('small') ?? [])], [['k1', 'v'], ['k2', 'v'], ['k3', 'v']]);
+    assert.deepEqual(
+      [...(a.readState('small') ?? [])],
+      [
+        ['k1', 'v'],
+        ['k2', 'v'],
+        ['k3', 'v'],
+      ],
+    );
   });
 });
 
@@ -238,7 +251,7 @@ describe('joining with an empty state', () => {
   const net = new TestNet();
   after(() => net.stopAll());
 
-  it('a node whose own state is empty holds the others\' states once start resolves', async () => {
+  it("a node whose own state is empty holds the others' states once start resolves", async () => {
     const a = await net.start('full');
     await a.updateData('role', 'bootstrap');
     const b = await net.start('writer', { via: a });

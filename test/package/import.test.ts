@@ -17,7 +17,10 @@ describe('the package as another project sees it', () => {
   after(() => dir.cleanup());
   mkdirSync(join(dir.path, 'node_modules'));
   symlinkSync(root, join(dir.path, 'node_modules', 'distributed-state-network'), 'dir');
-  writeFileSync(join(dir.path, 'package.json'), JSON.stringify({ name: 'consumer', type: 'module', private: true }));
+  writeFileSync(
+    join(dir.path, 'package.json'),
+    JSON.stringify({ name: 'consumer', type: 'module', private: true }),
+  );
 
   it('imports DSNodeServer, DSNodeConfig and generateKey and runs a node', () => {
     writeFileSync(

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { readFile, readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { FakeClock } from '../../src/clock.js';
 import { fileNameOf, nodeIdOfFileName, openCredentialStore } from '../../src/crypto/credentials.js';
-import { LEASE_SECONDS, Timestamps } from '../../src/node/timestamps.js';
 import { CoalescingSender } from '../../src/node/sender.js';
+import { LEASE_SECONDS, Timestamps } from '../../src/node/timestamps.js';
 import { tempDir } from '../helpers/net.js';
 
 describe('CoalescingSender', () => {
@@ -50,7 +50,12 @@ describe('CoalescingSender', () => {
 describe('Timestamps', () => {
   it('strictly increase even when the clock stands still or goes back', () => {
     const clock = new FakeClock(1_000_000);
-    const t = new Timestamps(clock, 0, async () => {}, (e) => assert.fail(String(e)));
+    const t = new Timestamps(
+      clock,
+      0,
+      async () => {},
+      (e) => assert.fail(String(e)),
+    );
     const a = t.next();
     const b = t.next();
     clock.set(500_000);
@@ -61,14 +66,24 @@ describe('Timestamps', () => {
   it('persist a ceiling ahead of use, so a restart starts above everything used', async () => {
     const clock = new FakeClock(2_000_000_000);
     const saved: number[] = [];
-    const t = new Timestamps(clock, 0, async (c) => void saved.push(c), (e) => assert.fail(String(e)));
+    const t = new Timestamps(
+      clock,
+      0,
+      async (c) => void saved.push(c),
+      (e) => assert.fail(String(e)),
+    );
     let last = 0;
     for (let i = 0; i < 100; i++) last = t.next();
     await t.flushed();
     assert.equal(saved.length, 1, 'one write for many updates');
     assert.equal(saved[0], 2_000_000 + LEASE_SECONDS);
     clock.set(1_000_000_000); // restarted with the clock set back
-    const again = new Timestamps(clock, saved[0] as number, async () => {}, (e) => assert.fail(String(e)));
+    const again = new Timestamps(
+      clock,
+      saved[0] as number,
+      async () => {},
+      (e) => assert.fail(String(e)),
+    );
     assert.ok(again.next() > last);
   });
 });
@@ -105,7 +120,10 @@ describe('credential store', () => {
     await openCredentialStore(dir.path, 'n');
     const { writeFile } = await import('node:fs/promises');
     await writeFile(join(dir.path, 'n', 'n.key'), 'short');
-    await assert.rejects(openCredentialStore(dir.path, 'n'), /does not hold a 32-byte secp256k1 key/);
+    await assert.rejects(
+      openCredentialStore(dir.path, 'n'),
+      /does not hold a 32-byte secp256k1 key/,
+    );
     dir.cleanup();
   });
 });

@@ -50,7 +50,12 @@ describe('simulation on the in-memory transport', () => {
     assert.equal(gone.length, 0, 'not before the dead-after time');
     await c.clock.advance(3_000);
     assert.deepEqual(gone.sort(), live.map((s) => `${s.nodeId()}:n5`).sort());
-    assert.ok(allSee(live, live.map((s) => s.nodeId())));
+    assert.ok(
+      allSee(
+        live,
+        live.map((s) => s.nodeId()),
+      ),
+    );
     await Promise.all(c.nodes.map((s) => s.stop()));
   });
 
@@ -75,23 +80,29 @@ describe('simulation on the in-memory transport', () => {
     const b = [c.addr(3), c.addr(4), c.addr(5)];
     c.network.partition(a, b);
     await c.clock.advance(15_000);
-    for (const s of c.nodes.slice(0, 3)) assert.equal(s.peers().length, 3, 'each side forgot the other');
+    for (const s of c.nodes.slice(0, 3))
+      assert.equal(s.peers().length, 3, 'each side forgot the other');
     await Promise.all(c.nodes.map((s, i) => s.updateData('written', `during partition by ${i}`)));
     c.network.heal();
     await c.clock.advance(10_000);
     assert.ok(allSee(c.nodes, c.ids()));
     for (const s of c.nodes) {
-      for (const [i, o] of c.nodes.entries()) assert.equal(s.readData(o.nodeId(), 'written'), `during partition by ${i}`);
+      for (const [i, o] of c.nodes.entries())
+        assert.equal(s.readData(o.nodeId(), 'written'), `during partition by ${i}`);
     }
     await Promise.all(c.nodes.map((s) => s.stop()));
   });
 
-  it('of two idle nodes only one pings: a PING on a peer\'s connection counts as its sign of life', async () => {
+  it("of two idle nodes only one pings: a PING on a peer's connection counts as its sign of life", async () => {
     const network = new MemoryNetwork();
     const clock = new FakeClock(Date.now());
     // Gossip off (a huge tick), so that only pings travel.
     const base = { aesKey: null, credentialDir: null, clock, port: 7000, timing: { tickMs: 1e9 } };
-    const a = await DSNodeServer.start({ ...base, nodeId: 'a', transport: network.transport('127.0.1.1') });
+    const a = await DSNodeServer.start({
+      ...base,
+      nodeId: 'a',
+      transport: network.transport('127.0.1.1'),
+    });
     const b = await DSNodeServer.start({
       ...base,
       nodeId: 'b',
@@ -115,13 +126,22 @@ describe('simulation on the in-memory transport', () => {
     const alerts: string[] = [];
     // Its join retries on the fake clock, so time must move while it starts.
     const starting = DSNodeServer.start(
-      { ...base, nodeId: 'early', transport: network.transport('127.0.1.2'), bootstrapNodes: [{ address: '127.0.1.1', port: 7000 }] },
+      {
+        ...base,
+        nodeId: 'early',
+        transport: network.transport('127.0.1.2'),
+        bootstrapNodes: [{ address: '127.0.1.1', port: 7000 }],
+      },
       { onAlert: (m) => alerts.push(m) },
     );
     await clock.advance(2_000);
     const early = await starting;
     assert.equal(alerts.length, 1);
-    const boot = await DSNodeServer.start({ ...base, nodeId: 'boot', transport: network.transport('127.0.1.1') });
+    const boot = await DSNodeServer.start({
+      ...base,
+      nodeId: 'boot',
+      transport: network.transport('127.0.1.1'),
+    });
     await clock.advance(5_000);
     assert.ok(allSee([early, boot], ['early', 'boot']));
     await Promise.all([early.stop(), boot.stop()]);
