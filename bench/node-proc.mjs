@@ -13,7 +13,11 @@ let mode = 'report';
 const lags = [];
 let lastSeen = { seq: -1 };
 
-const send = (m) => process.send?.(m);
+// The parent may be gone (Ctrl-C): then there is nobody to tell.
+const send = (m) => {
+  if (process.connected) process.send(m);
+};
+process.on('disconnect', () => process.exit(0));
 
 function checkMesh() {
   if (!meshed && server && server.peers().length >= expect) {
@@ -64,7 +68,7 @@ process.on('message', async (m) => {
         });
         server.on('peer', checkMesh);
         server.on('update', onUpdate);
-        server.on('disconnect', (id) => send({ ev: 'error', message: `${m.id} evicted ${id}` }));
+        server.on('disconnect', (id) => send({ ev: 'problem', message: `${m.id} evicted ${id}` }));
         send({ ev: 'ready', port: server.port });
         checkMesh();
         break;
@@ -96,7 +100,7 @@ process.on('message', async (m) => {
         process.exit(0);
     }
   } catch (err) {
-    send({ ev: 'error', message: String(err?.stack ?? err) });
+    send({ ev: 'problem', message: String(err?.stack ?? err) });
   }
 });
 send({ ev: 'alive' });

@@ -20,8 +20,8 @@ class Child extends EventEmitter {
       execArgv: (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean),
     });
     this.proc.on('message', (m: Msg) => {
-      if (m.ev === 'error') console.error(`[${id}] ${m.message}`);
-      this.emit(m.ev, m);
+      if (m.ev === 'problem') console.error(`[${id}] ${m.message}`);
+      else this.emit(m.ev, m);
     });
   }
   send(m: Msg): void {

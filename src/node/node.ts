@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { type Clock, systemClock } from '../clock.js';
 import type { DSNodeConfig } from '../config.js';
 import { openCredentialStore } from '../crypto/credentials.js';
@@ -55,6 +56,8 @@ export class DSNode {
   ) {
     this.core = core;
     this.abort = abort;
+    // Every request in flight listens on this signal: hundreds at once are normal.
+    setMaxListeners(100_000, abort.signal);
     this.out = new Outbound(
       core,
       new Rpc(transport, core.envelope, core.config.timing, abort.signal, clock),
