@@ -14,7 +14,9 @@ export class InprocNet implements BenchNet {
     const first = await DSNodeServer.start({ ...base, nodeId: 'n0' });
     const bootstrapNodes = [{ address: '127.0.0.1', port: first.port }];
     const rest = await Promise.all(
-      Array.from({ length: n - 1 }, (_, i) => DSNodeServer.start({ ...base, nodeId: `n${i + 1}`, bootstrapNodes })),
+      Array.from({ length: n - 1 }, (_, i) =>
+        DSNodeServer.start({ ...base, nodeId: `n${i + 1}`, bootstrapNodes }),
+      ),
     );
     this.nodes = [first, ...rest];
     await new Promise<void>((resolve) => {

@@ -92,7 +92,14 @@ process.on('message', async (m) => {
       case 'stats': {
         const cpu = process.cpuUsage();
         const s = server.node.transport.stats;
-        send({ ev: 'stats', cpuUs: cpu.user + cpu.system, rss: process.memoryUsage().rss, bytesSent: s.bytesSent, requests: s.requestsSent, peers: server.peers().length });
+        send({
+          ev: 'stats',
+          cpuUs: cpu.user + cpu.system,
+          rss: process.memoryUsage().rss,
+          bytesSent: s.bytesSent,
+          requests: s.requestsSent,
+          peers: server.peers().length,
+        });
         break;
       }
       case 'stop':

@@ -57,7 +57,12 @@ export class ProcNet implements BenchNet {
     first.port = (await first.ask({ cmd: 'start', id: first.id, key, expect: n }, 'ready')).port;
     await Promise.all(
       rest.map(async (c) => {
-        c.port = (await c.ask({ cmd: 'start', id: c.id, key, expect: n, bootstrapPort: first.port }, 'ready')).port;
+        c.port = (
+          await c.ask(
+            { cmd: 'start', id: c.id, key, expect: n, bootstrapPort: first.port },
+            'ready',
+          )
+        ).port;
       }),
     );
     const at = await Promise.all(meshed);

@@ -9,7 +9,20 @@ interface Machine {
   date: string;
 }
 
-const HEAD = ['N', 'join ms', 'conv p50', 'p90', 'p99', 'upd/s', 'lag p99', 'final', 'CPU s/upd', 'idle cores', 'B/upd', 'RSS MiB'];
+const HEAD = [
+  'N',
+  'join ms',
+  'conv p50',
+  'p90',
+  'p99',
+  'upd/s',
+  'lag p99',
+  'final',
+  'CPU s/upd',
+  'idle cores',
+  'B/upd',
+  'RSS MiB',
+];
 
 function cells(r: Row): string[] {
   return [
@@ -46,15 +59,36 @@ function targets(rows: Row[]): string[] {
   const r50 = at(50);
   const r100 = at(100);
   const r10 = at(11) ?? at(10);
-  check(r25 && r25.convergence.median <= 10, `convergence median N=25 ≤ 10 ms (${r25?.convergence.median} ms)`);
-  check(r50 && r50.convergence.median <= 25, `convergence median N=50 ≤ 25 ms (${r50?.convergence.median} ms)`);
-  check(r100 && r100.convergence.median <= 80 && r100.convergence.p99 <= 250, `convergence N=100 median ≤ 80 ms, p99 ≤ 250 ms (${r100?.convergence.median} / ${r100?.convergence.p99} ms)`);
-  check(r50 && r50.joinMs <= 10_000, `full mesh of 50 ≤ 10 s (${r50 && (r50.joinMs / 1000).toFixed(1)} s)`);
-  check(r100 && r100.joinMs <= 30_000, `full mesh of 100 ≤ 30 s (${r100 && (r100.joinMs / 1000).toFixed(1)} s)`);
-  check(r50 && r50.cpuSecPerUpdate <= 0.1, `network CPU per update at N=50 ≤ 0.1 s (${r50?.cpuSecPerUpdate} s)`);
+  check(
+    r25 && r25.convergence.median <= 10,
+    `convergence median N=25 ≤ 10 ms (${r25?.convergence.median} ms)`,
+  );
+  check(
+    r50 && r50.convergence.median <= 25,
+    `convergence median N=50 ≤ 25 ms (${r50?.convergence.median} ms)`,
+  );
+  check(
+    r100 && r100.convergence.median <= 80 && r100.convergence.p99 <= 250,
+    `convergence N=100 median ≤ 80 ms, p99 ≤ 250 ms (${r100?.convergence.median} / ${r100?.convergence.p99} ms)`,
+  );
+  check(
+    r50 && r50.joinMs <= 10_000,
+    `full mesh of 50 ≤ 10 s (${r50 && (r50.joinMs / 1000).toFixed(1)} s)`,
+  );
+  check(
+    r100 && r100.joinMs <= 30_000,
+    `full mesh of 100 ≤ 30 s (${r100 && (r100.joinMs / 1000).toFixed(1)} s)`,
+  );
+  check(
+    r50 && r50.cpuSecPerUpdate <= 0.1,
+    `network CPU per update at N=50 ≤ 0.1 s (${r50?.cpuSecPerUpdate} s)`,
+  );
   check(r50 && r50.idleCores <= 0.25, `idle CPU of 50 nodes ≤ 0.25 core (${r50?.idleCores})`);
   check(
-    r10 && r10.throughput.acceptedPerSec >= 1000 && r10.throughput.lagP99Ms <= 100 && r10.throughput.finalEverywhere,
+    r10 &&
+      r10.throughput.acceptedPerSec >= 1000 &&
+      r10.throughput.lagP99Ms <= 100 &&
+      r10.throughput.finalEverywhere,
     `one writer ≥ 1,000 updates/s to ${r10 ? r10.n - 1 : '?'} peers, lag p99 ≤ 100 ms, final value everywhere (${r10?.throughput.acceptedPerSec}/s, ${r10?.throughput.lagP99Ms} ms)`,
   );
   const maxRss = Math.max(...rows.map((r) => r.rssMiB.max));
@@ -90,14 +124,22 @@ export function chartSvg(m: Machine, rows: Row[]): string {
   const y = (v: number) => H - pad.b - (v / maxY) * (H - pad.t - pad.b);
   const line = (f: (r: Row) => number, color: string, label: string, i: number) => {
     const pts = rows.map((r) => `${x(r.n).toFixed(1)},${y(f(r)).toFixed(1)}`).join(' ');
-    const dots = rows.map((r) => `<circle cx="${x(r.n).toFixed(1)}" cy="${y(f(r)).toFixed(1)}" r="3" fill="${color}"/>`).join('');
+    const dots = rows
+      .map(
+        (r) =>
+          `<circle cx="${x(r.n).toFixed(1)}" cy="${y(f(r)).toFixed(1)}" r="3" fill="${color}"/>`,
+      )
+      .join('');
     return `<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts}"/>${dots}<text x="${W - pad.r - 120}" y="${pad.t + 16 * i}" fill="${color}" font-size="12">${label}</text>`;
   };
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => {
     const v = maxY * f;
     return `<line x1="${pad.l}" x2="${W - pad.r}" y1="${y(v)}" y2="${y(v)}" stroke="#ddd"/><text x="${pad.l - 6}" y="${y(v) + 4}" text-anchor="end" font-size="11">${v.toFixed(v < 10 ? 1 : 0)}</text>`;
   });
-  const xt = rows.map((r) => `<text x="${x(r.n)}" y="${H - pad.b + 16}" text-anchor="middle" font-size="11">${r.n}</text>`);
+  const xt = rows.map(
+    (r) =>
+      `<text x="${x(r.n)}" y="${H - pad.b + 16}" text-anchor="middle" font-size="11">${r.n}</text>`,
+  );
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif">
 <rect width="100%" height="100%" fill="white"/>
 <text x="${pad.l}" y="22" font-size="14">Convergence vs N — ${m.cores} cores, Node ${m.node}, ${m.mode} mode</text>

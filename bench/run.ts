@@ -40,7 +40,13 @@ export interface Row {
   n: number;
   joinMs: number;
   convergence: { median: number; p90: number; p99: number; n: number };
-  throughput: { seconds: number; acceptedPerSec: number; deliveredPerSec: number; lagP99Ms: number; finalEverywhere: boolean };
+  throughput: {
+    seconds: number;
+    acceptedPerSec: number;
+    deliveredPerSec: number;
+    lagP99Ms: number;
+    finalEverywhere: boolean;
+  };
   cpuSecPerUpdate: number;
   idleCores: number;
   /** Requests per second of the whole network while idle (pings and gossip). */
@@ -103,7 +109,9 @@ const machine = {
   mode: args.mode,
   date: new Date().toISOString(),
 };
-console.log(`machine: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}, ${machine.crypto}, ${args.mode} mode`);
+console.log(
+  `machine: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}, ${machine.crypto}, ${args.mode} mode`,
+);
 const rows: Row[] = [];
 for (const n of sizes) {
   console.log(`N=${n} …`);

@@ -7,7 +7,12 @@ export function percentile(xs: number[], p: number): number {
 }
 
 export function summary(xs: number[]): { median: number; p90: number; p99: number; n: number } {
-  return { median: percentile(xs, 50), p90: percentile(xs, 90), p99: percentile(xs, 99), n: xs.length };
+  return {
+    median: percentile(xs, 50),
+    p90: percentile(xs, 90),
+    p99: percentile(xs, 99),
+    n: xs.length,
+  };
 }
 
 export const round = (x: number, digits = 1) => Number(x.toFixed(digits));

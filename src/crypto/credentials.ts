@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DsnError } from '../errors.js';
 import { KeyPair, PublicKey } from './signing.js';
@@ -99,9 +99,16 @@ async function loadOrCreateKeyPair(dir: string, own: string): Promise<KeyPair> {
 }
 
 let tmpCounter = 0;
+/** Write to a temporary file, fsync it, rename it over the target: a crash leaves the old or the new file, never half of one. */
 async function atomicWrite(file: string, data: Uint8Array | string, mode = 0o644): Promise<void> {
   const tmp = `${file}.${process.pid}.${tmpCounter++}.tmp`;
-  await writeFile(tmp, data, { mode });
+  const fh = await open(tmp, 'w', mode);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
   await rename(tmp, file);
 }
 

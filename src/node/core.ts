@@ -52,6 +52,8 @@ export class NodeCore {
    * node's at the peer, so the peer can count this node's PINGs (see bind).
    */
   onInboundPeer: (peer: Peer) => void = () => {};
+  /** A peer that missed the newest own State answers again (set by DSNode: push it). */
+  onBehind: (peer: Peer) => void = () => {};
   /** Whether a peer still answers at its recorded endpoint (set by DSNode: one PING). */
   answersAt: (peer: Peer) => Promise<boolean> = async () => false;
 
@@ -188,6 +190,7 @@ export class NodeCore {
         lastProbe: now,
         probeOffset: Math.random() * this.config.timing.probeJitterMs,
         pinging: false,
+        behind: false,
       };
       this.peers.set(nodeId, peer);
       this.emit('peer', nodeId);
@@ -204,6 +207,10 @@ export class NodeCore {
   heard(peer: Peer): void {
     peer.lastHeard = this.clock.now();
     peer.failures = 0;
+    if (peer.behind) {
+      peer.behind = false;
+      this.onBehind(peer);
+    }
   }
 
   /** Which peer's signed messages arrived on each live connection. */

@@ -66,14 +66,9 @@ export class DSNode {
     // Half the request timeout: a Hello waits for this check, and the Python
     // client gives a Hello 2 s.
     const checkMs = core.config.timing.requestTimeoutMs / 2;
-    core.answersAt = (peer) =>
-      this.out.ping(peer, checkMs).then(
-        () => true,
-        () => false,
-      );
-    core.onInboundPeer = (peer) => {
-      if (!this.stopping) this.senderFor(peer).push(core.seq, core.ownStateBytes());
-    };
+    core.answersAt = (peer) => this.out.isAt(peer, checkMs);
+    core.onBehind = (peer) => this.pushTo(peer);
+    core.onInboundPeer = (peer) => this.pushTo(peer);
   }
 
   /** Creates keys, listens, joins through the bootstrap nodes and starts the tick. */
@@ -88,6 +83,11 @@ export class DSNode {
       (c) => creds.saveClockCeiling(c),
       onError,
     );
+    await timestamps.reserve().catch((err: Error) => {
+      throw new DsnError('DSN_ERR_CONFIG', `cannot write the clock ceiling: ${err.message}`, {
+        cause: err,
+      });
+    });
     const core = new NodeCore(
       config,
       clock,
@@ -207,10 +207,24 @@ export class DSNode {
     return Promise.all(waits).then(() => undefined);
   }
 
+  /** Sends the own State to one peer (coalesced with any push in flight). */
+  private pushTo(peer: Peer): void {
+    if (!this.stopping) this.senderFor(peer).push(this.core.seq, this.core.ownStateBytes());
+  }
+
   private senderFor(peer: Peer): CoalescingSender<Uint8Array> {
     let s = this.senders.get(peer);
     if (!s) {
-      s = new CoalescingSender((payload) => this.out.exchange(peer, payload));
+      s = new CoalescingSender(async (payload) => {
+        try {
+          await this.out.exchange(peer, payload);
+        } catch (err) {
+          // Tried and given up (the retries are in Rpc): send the newest
+          // State again as soon as the peer shows a sign of life.
+          peer.behind = true;
+          throw err;
+        }
+      });
       this.senders.set(peer, s);
     }
     return s;

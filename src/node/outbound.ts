@@ -73,6 +73,26 @@ export class Outbound {
     return answer.connections;
   }
 
+  /**
+   * Whether `peer` itself still answers at its recorded endpoint: a Hello
+   * answered under its ID with its key. (Any member answers a PING, so a
+   * PING would not tell the peer from a node that took over its port.)
+   * No side effects on the peer table.
+   */
+  async isAt(peer: Peer, timeoutMs: number): Promise<boolean> {
+    const core = this.core;
+    try {
+      const answer = await this.rpc.call(peer.address, peer.port, MsgType.HELLO, core.hello(''), {
+        tries: 1,
+        timeoutMs,
+      });
+      const h = decodeHello(answer, core.limits);
+      return h.nodeId === peer.id && core.checkHello(h, true).equals(peer.key);
+    } catch {
+      return false;
+    }
+  }
+
   /** One PING, one try: the failure detector decides what a failure means. */
   async ping(peer: Peer, timeoutMs?: number): Promise<void> {
     await this.rpc.call(peer.address, peer.port, MsgType.PING, PING_PAYLOAD, {

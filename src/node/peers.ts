@@ -18,6 +18,8 @@ export interface Peer {
   /** This peer's fixed random share of timing.probeJitterMs. */
   probeOffset: number;
   pinging: boolean;
+  /** The last push of the own State to it failed: it gets the newest when heard from again. */
+  behind: boolean;
 }
 
 /**

@@ -27,7 +27,7 @@ export class Ticker {
   private timer: TimerHandle | null = null;
   private running = false;
   private lastGossip = 0;
-  private busy = false;
+  private gossiping = false;
 
   constructor(
     private readonly core: NodeCore,
@@ -71,26 +71,27 @@ export class Ticker {
     // Twice per suspect-probe period: fine enough for the per-peer offsets
     // to decide which of two nodes pings first.
     const every = this.core.config.timing.suspectProbeMs / 2;
-    this.timer = this.clock.setTimeout(() => void this.tick(), every);
+    this.timer = this.clock.setTimeout(() => this.tick(), every);
     this.timer.unref?.();
   }
 
-  /** One round; never throws. */
-  async tick(): Promise<void> {
-    if (this.busy) return this.schedule();
-    this.busy = true;
-    try {
-      const now = this.clock.now();
-      this.probe(now);
-      this.reconnect(now);
-      if (now - this.lastGossip >= this.core.config.timing.tickMs) {
-        this.lastGossip = now;
-        await this.gossip();
-      }
-    } finally {
-      this.busy = false;
-      this.schedule();
+  /**
+   * One round; never throws. Nothing here is awaited: a gossip round with an
+   * unreachable peer can take several request timeouts, and probing must go
+   * on meanwhile.
+   */
+  tick(): void {
+    const now = this.clock.now();
+    this.probe(now);
+    this.reconnect(now);
+    if (!this.gossiping && now - this.lastGossip >= this.core.config.timing.tickMs) {
+      this.lastGossip = now;
+      this.gossiping = true;
+      void this.gossip().finally(() => {
+        this.gossiping = false;
+      });
     }
+    this.schedule();
   }
 
   private probe(now: number): void {

@@ -48,7 +48,7 @@ describe('CoalescingSender', () => {
 });
 
 describe('Timestamps', () => {
-  it('strictly increase even when the clock stands still or goes back', () => {
+  it('strictly increase even when the clock stands still or goes back', async () => {
     const clock = new FakeClock(1_000_000);
     const t = new Timestamps(
       clock,
@@ -56,6 +56,7 @@ describe('Timestamps', () => {
       async () => {},
       (e) => assert.fail(String(e)),
     );
+    await t.reserve();
     const a = t.next();
     const b = t.next();
     clock.set(500_000);
@@ -72,11 +73,17 @@ describe('Timestamps', () => {
       async (c) => void saved.push(c),
       (e) => assert.fail(String(e)),
     );
+    await t.reserve();
     let last = 0;
     for (let i = 0; i < 100; i++) last = t.next();
     await t.flushed();
     assert.equal(saved.length, 1, 'one write for many updates');
     assert.equal(saved[0], 2_000_000 + LEASE_SECONDS);
+    clock.set(clock.now() + 6_000); // past the middle of the lease: the next one is written ahead
+    last = t.next();
+    await t.flushed();
+    assert.equal(saved.length, 2);
+    assert.ok((saved[1] as number) > last + LEASE_SECONDS / 2);
     clock.set(1_000_000_000); // restarted with the clock set back
     const again = new Timestamps(
       clock,
@@ -84,6 +91,7 @@ describe('Timestamps', () => {
       async () => {},
       (e) => assert.fail(String(e)),
     );
+    await again.reserve();
     assert.ok(again.next() > last);
   });
 });

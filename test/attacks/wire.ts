@@ -1,0 +1,112 @@
+import { once } from 'node:events';
+import {
+  Agent,
+  createServer,
+  type IncomingMessage,
+  request,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { LOCAL } from '../helpers/net.js';
+
+/**
+ * Tools of an attacker on the wire: a tap that relays HTTP between nodes and
+ * keeps a copy of every request body (what an eavesdropper without the
+ * network key sees), and a raw POST that can come from another loopback
+ * address (127.0.0.0/8 is all local on Linux).
+ */
+
+export interface Captured {
+  path: string;
+  body: Buffer;
+}
+
+/** An HTTP relay in front of `targetPort` that records every request body it passes on. */
+export class Tap {
+  readonly captured: Captured[] = [];
+  private server: Server | null = null;
+  private readonly agent = new Agent({ keepAlive: true });
+  port = 0;
+
+  constructor(private readonly targetPort: number) {}
+
+  async start(): Promise<this> {
+    const server = createServer((req, res) => this.relay(req, res));
+    this.server = server;
+    server.listen(0, LOCAL);
+    await once(server, 'listening');
+    this.port = (server.address() as AddressInfo).port;
+    return this;
+  }
+
+  private relay(req: IncomingMessage, res: ServerResponse): void {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const path = req.url ?? '/';
+      this.captured.push({ path, body });
+      const out = request(
+        {
+          host: LOCAL,
+          port: this.targetPort,
+          path,
+          method: req.method,
+          agent: this.agent,
+          headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': body.length },
+        },
+        (up) => {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+        },
+      );
+      out.on('error', () => res.destroy());
+      out.end(body);
+    });
+  }
+
+  bodies(path: string): Buffer[] {
+    return this.captured.filter((c) => c.path === path).map((c) => c.body);
+  }
+
+  async stop(): Promise<void> {
+    this.agent.destroy();
+    const s = this.server;
+    if (!s) return;
+    await new Promise<void>((resolve) => {
+      s.close(() => resolve());
+      s.closeAllConnections();
+    });
+  }
+}
+
+/** One POST on a fresh connection, optionally from another local address. */
+export function rawPost(
+  port: number,
+  path: string,
+  body: Uint8Array,
+  localAddress = LOCAL,
+): Promise<{ status: number; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: LOCAL,
+        port,
+        path,
+        method: 'POST',
+        localAddress,
+        agent: false,
+        headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': body.length },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}

@@ -1,0 +1,174 @@
+import { spawnSync } from 'node:child_process';
+
+/**
+ * A private LAN of network namespaces: one "lab" namespace holds two bridges
+ * (br0, and br1 for the far side of a split); every host is a namespace with
+ * one veth, `eth0` at 10.77.0.(10+i)/24, whose other end sits on a bridge in
+ * the lab. Nothing touches the root namespace and there is no route out: the
+ * addresses exist only inside namespaces created here.
+ *
+ * Names start with `dsnt-<pid>-`, so leftovers of a crashed run are known by
+ * their dead pid and removed by the next run.
+ */
+export const PREFIX = 'dsnt-';
+
+function ip(args: string[], allowFail = false): string {
+  const r = spawnSync('ip', args, { encoding: 'utf8' });
+  if (r.status !== 0 && !allowFail) {
+    throw new Error(`ip ${args.join(' ')} failed: ${(r.stderr || r.error?.message || '').trim()}`);
+  }
+  return r.stdout ?? '';
+}
+
+/** Why namespaces cannot be used here, or null when they can. */
+export function labUnavailable(): string | null {
+  if (process.platform !== 'linux') return 'network namespaces need Linux';
+  if (process.getuid?.() !== 0) return 'network namespaces need root';
+  const v = spawnSync('ip', ['-V'], { encoding: 'utf8' });
+  if (v.error || v.status !== 0) return 'the ip command (iproute2) is missing';
+  const probe = `${PREFIX}${process.pid}-probe`;
+  const r = spawnSync('ip', ['netns', 'add', probe], { encoding: 'utf8' });
+  if (r.status !== 0) return `cannot create a network namespace: ${r.stderr.trim()}`;
+  ip(['netns', 'del', probe], true);
+  return null;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes namespaces left behind by runs whose process is gone. */
+export function removeStale(): string[] {
+  const removed: string[] = [];
+  for (const line of ip(['netns', 'list'], true).split('\n')) {
+    const name = line.split(' ')[0] ?? '';
+    const m = /^dsnt-(\d+)-/.exec(name);
+    if (m && !alive(Number(m[1]))) {
+      ip(['netns', 'del', name], true);
+      removed.push(name);
+    }
+  }
+  return removed;
+}
+
+export class Lab {
+  readonly prefix: string;
+  readonly lab: string;
+  private created: string[] = [];
+  private readonly onExit = () => this.teardown();
+  /** Ctrl-C or a runner's SIGTERM: clean up, then die of the same signal. */
+  private readonly onSignal = (signal: NodeJS.Signals) => {
+    this.teardown();
+    process.kill(process.pid, signal);
+  };
+
+  constructor(
+    readonly hosts: number,
+    tag = 'lab',
+  ) {
+    this.prefix = `${PREFIX}${process.pid}-${tag}-`;
+    this.lab = `${this.prefix}sw`;
+  }
+
+  /** Host i (1-based): its namespace and address. */
+  ns(i: number): string {
+    return `${this.prefix}h${i}`;
+  }
+
+  address(i: number): string {
+    return `10.77.0.${10 + i}`;
+  }
+
+  setup(): this {
+    removeStale();
+    process.once('exit', this.onExit);
+    process.once('SIGINT', this.onSignal);
+    process.once('SIGTERM', this.onSignal);
+    this.add(this.lab);
+    for (const br of ['br0', 'br1']) {
+      ip(['-n', this.lab, 'link', 'add', br, 'type', 'bridge']);
+      ip(['-n', this.lab, 'link', 'set', br, 'up']);
+    }
+    for (let i = 1; i <= this.hosts; i++) {
+      const ns = this.ns(i);
+      this.add(ns);
+      ip(['-n', ns, 'link', 'set', 'lo', 'up']);
+      ip([
+        '-n',
+        this.lab,
+        'link',
+        'add',
+        `v${i}`,
+        'type',
+        'veth',
+        'peer',
+        'name',
+        'eth0',
+        'netns',
+        ns,
+      ]);
+      ip(['-n', this.lab, 'link', 'set', `v${i}`, 'master', 'br0', 'up']);
+      ip(['-n', ns, 'addr', 'add', `${this.address(i)}/24`, 'dev', 'eth0']);
+      ip(['-n', ns, 'link', 'set', 'eth0', 'up']);
+    }
+    return this;
+  }
+
+  private add(ns: string): void {
+    ip(['netns', 'add', ns]);
+    this.created.push(ns);
+  }
+
+  /** Moves the given hosts to the second bridge: they reach each other, not the rest. */
+  split(side: number[]): void {
+    for (const i of side) ip(['-n', this.lab, 'link', 'set', `v${i}`, 'master', 'br1']);
+  }
+
+  /** Every host back on one bridge. */
+  heal(): void {
+    for (let i = 1; i <= this.hosts; i++) {
+      ip(['-n', this.lab, 'link', 'set', `v${i}`, 'master', 'br0']);
+    }
+  }
+
+  /**
+   * Destroys host i's TCP sockets to `address` (ss -K), as a middlebox that
+   * loses its connection state would: the kernel stops retransmitting the
+   * bytes of requests the node has given up on.
+   */
+  dropConnections(i: number, address: string): void {
+    const r = spawnSync('ip', ['netns', 'exec', this.ns(i), 'ss', '-K', 'dst', address], {
+      encoding: 'utf8',
+    });
+    if (r.status !== 0)
+      throw new Error(`ss -K failed: ${(r.stderr || r.error?.message || '').trim()}`);
+  }
+
+  /** The bridge each host's link is on (for checking a split). */
+  bridgeOf(i: number): string {
+    const out = ip(['-n', this.lab, '-o', 'link', 'show', `v${i}`]);
+    return /master (\S+)/.exec(out)?.[1] ?? '';
+  }
+
+  /** Deletes every namespace (and with them every link) this lab created. Idempotent. */
+  teardown(): void {
+    process.off('exit', this.onExit);
+    process.off('SIGINT', this.onSignal);
+    process.off('SIGTERM', this.onSignal);
+    for (const ns of this.created.reverse()) ip(['netns', 'del', ns], true);
+    this.created = [];
+  }
+
+  /** Namespaces of this lab that still exist (for the cleanup check). */
+  leftovers(): string[] {
+    return ip(['netns', 'list'], true)
+      .split('\n')
+      .map((l) => l.split(' ')[0] ?? '')
+      .filter((n) => n.startsWith(this.prefix));
+  }
+}
