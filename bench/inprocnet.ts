@@ -32,6 +32,12 @@ export class InprocNet implements BenchNet {
     return now() - t0;
   }
 
+  async convergeAll(updates: number, _spacingMs: number): Promise<number[]> {
+    const out: number[] = [];
+    for (let r = 0; r < updates; r++) out.push(await this.converge(r % this.nodes.length, r + 1));
+    return out;
+  }
+
   async converge(writer: number, seq: number): Promise<number> {
     const w = this.nodes[writer] as DSNodeServer;
     const others = this.nodes.filter((s) => s !== w);

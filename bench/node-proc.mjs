@@ -11,6 +11,8 @@ let expect = 0;
 let meshed = false;
 let mode = 'report';
 const lags = [];
+/** [writer, seq, arrival time] of every value seen, in collect mode. */
+const arrivals = [];
 let lastSeen = { seq: -1 };
 
 // The parent may be gone (Ctrl-C): then there is nobody to tell.
@@ -33,7 +35,10 @@ function onUpdate(nodeId) {
   const at = now();
   if (seq > lastSeen.seq) lastSeen = { seq, from: nodeId };
   if (mode === 'report') send({ ev: 'seen', seq, from: nodeId, lag: at - t });
-  else lags.push(at - t);
+  else {
+    lags.push(at - t);
+    arrivals.push([nodeId, seq, at]);
+  }
 }
 
 async function blast(seconds, window) {
@@ -65,6 +70,7 @@ process.on('message', async (m) => {
           aesKey: m.key,
           credentialDir: null,
           bootstrapNodes: m.bootstrapPort ? [{ address: '127.0.0.1', port: m.bootstrapPort }] : [],
+          ...(m.timing && { timing: m.timing }),
         });
         server.on('peer', checkMesh);
         server.on('update', onUpdate);
@@ -76,13 +82,19 @@ process.on('message', async (m) => {
       case 'mode':
         mode = m.mode;
         lags.length = 0;
+        arrivals.length = 0;
         break;
       case 'write': {
         const t = now();
-        await server.updateData('v', `${m.seq}:${t}`);
-        send({ ev: 'written', seq: m.seq });
+        const done = server.updateData('v', `${m.seq}:${t}`);
+        if (m.quiet) send({ ev: 'written', seq: m.seq, t });
+        await done;
+        if (!m.quiet) send({ ev: 'written', seq: m.seq, t });
         break;
       }
+      case 'arrivals':
+        send({ ev: 'arrivals', arrivals: arrivals.splice(0) });
+        break;
       case 'blast':
         send({ ev: 'blasted', ...(await blast(m.seconds, m.window)) });
         break;
@@ -95,11 +107,28 @@ process.on('message', async (m) => {
         send({
           ev: 'stats',
           cpuUs: cpu.user + cpu.system,
+          userUs: cpu.user,
+          systemUs: cpu.system,
           rss: process.memoryUsage().rss,
           bytesSent: s.bytesSent,
           requests: s.requestsSent,
           peers: server.peers().length,
         });
+        break;
+      }
+      case 'profile': {
+        // CPU profile of this node alone for m.ms milliseconds, to m.file.
+        const { Session } = await import('node:inspector/promises');
+        const { writeFile } = await import('node:fs/promises');
+        const session = new Session();
+        session.connect();
+        await session.post('Profiler.enable');
+        await session.post('Profiler.start');
+        await new Promise((r) => setTimeout(r, m.ms));
+        const { profile } = await session.post('Profiler.stop');
+        await writeFile(m.file, JSON.stringify(profile));
+        session.disconnect();
+        send({ ev: 'profiled' });
         break;
       }
       case 'stop':

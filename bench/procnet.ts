@@ -69,12 +69,40 @@ export class ProcNet implements BenchNet {
     return Math.max(...at.map((m) => m.at)) - t0;
   }
 
-  async converge(writer: number, seq: number): Promise<number> {
-    const others = this.children.filter((_, i) => i !== writer);
-    const seen = others.map((c) => c.next('seen', (m) => m.seq === seq));
-    this.children[writer]?.send({ cmd: 'write', seq });
-    const lags = await Promise.all(seen);
-    return Math.max(...lags.map((m) => m.lag));
+  /**
+   * R updates by rotating writers, `spacingMs` apart, with no per-update
+   * report from the receivers (they log arrivals and hand them over at the
+   * end), so the measurement adds one IPC message per update, not N.
+   */
+  async convergeAll(updates: number, spacingMs: number): Promise<number[]> {
+    const n = this.children.length;
+    for (const c of this.children) c.send({ cmd: 'mode', mode: 'collect' });
+    const writes: { writer: string; seq: number; t: number }[] = [];
+    for (let r = 1; r <= updates; r++) {
+      const w = this.children[(r - 1) % n] as Child;
+      const written = w.next('written', (m) => m.seq === r);
+      w.send({ cmd: 'write', seq: r, quiet: true });
+      writes.push({ writer: w.id, seq: r, t: (await written).t });
+      await new Promise((res) => setTimeout(res, spacingMs));
+    }
+    await new Promise((res) => setTimeout(res, 1000));
+    const logs = await Promise.all(
+      this.children.map((c) => c.ask({ cmd: 'arrivals' }, 'arrivals')),
+    );
+    for (const c of this.children) c.send({ cmd: 'mode', mode: 'report' });
+    return writes.map(({ writer, seq, t }) => {
+      let worst = 0;
+      this.children.forEach((c, i) => {
+        if (c.id === writer) return;
+        // When it read this value, or a newer one from the same writer.
+        const got = ((logs[i]?.arrivals ?? []) as [string, number, number][]).filter(
+          ([w, s]) => w === writer && s >= seq,
+        );
+        const at = Math.min(...got.map(([, , a]) => a));
+        worst = Math.max(worst, at - t);
+      });
+      return worst;
+    });
   }
 
   async blast(seconds: number, window: number) {

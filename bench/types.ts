@@ -13,8 +13,8 @@ export interface NetStats {
 export interface BenchNet {
   /** Starts N nodes, all joining through the first; resolves with ms until every node lists all N. */
   start(n: number, key: string): Promise<number>;
-  /** Writer updates; resolves with ms until every other node read the new value. */
-  converge(writer: number, seq: number): Promise<number>;
+  /** R updates by rotating writers; the ms until every other node read each one. */
+  convergeAll(updates: number, spacingMs: number): Promise<number[]>;
   /** Node 0 writes as fast as it can for `seconds`. */
   blast(
     seconds: number,

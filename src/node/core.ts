@@ -41,8 +41,8 @@ export class NodeCore {
   address: string;
   port = 0;
   own: HeldState;
-  /** Bumped with every own State; senders use it to coalesce. */
-  seq = 0;
+  /** Number of the own State (the first is 1), bumped with every new one: senders coalesce by it, and a peer that acknowledged it gets empty UPDATE answers. */
+  seq = 1;
   private ownEncoded: Uint8Array | null = null;
   private helloCache: { address: string; port: number; sig: Uint8Array } | null = null;
   private readonly whitelist: Set<string> | null;
@@ -174,6 +174,7 @@ export class NodeCore {
     const write = isNewKey ? this.creds.remember(nodeId, key) : null;
     const now = this.clock.now();
     if (peer) {
+      peer.ackedSeq = 0; // it may have restarted: it holds nothing of ours
       peer.address = address;
       peer.port = port;
       peer.lastHeard = now;
@@ -191,6 +192,7 @@ export class NodeCore {
         probeOffset: Math.random() * this.config.timing.probeJitterMs,
         pinging: false,
         behind: false,
+        ackedSeq: 0,
       };
       this.peers.set(nodeId, peer);
       this.emit('peer', nodeId);

@@ -144,11 +144,14 @@ function onUpdate(core: NodeCore, payload: Uint8Array, conn: object | undefined)
   // The first UPDATE from a peer just met is answered with the own State even
   // when it is not taken: a node joining with an empty state sends `{}`,
   // which equals the placeholder held for it, and would otherwise not learn
-  // this node's state until the next gossip round.
+  // this node's state until the next gossip round. A peer known to hold the
+  // newest own State already gets an empty answer (a client takes both), so
+  // a writer does not decode N−1 copies of states it has.
   const first = peer.state.packet.lastUpdate === 0;
   const outcome = core.offer(peer, s);
   if (outcome !== 'stale') authenticated(core, peer, conn);
-  return outcome === 'taken' || first ? core.ownStateBytes() : EMPTY;
+  const answer = (outcome === 'taken' || first) && peer.ackedSeq < core.seq;
+  return answer ? core.ownStateBytes() : EMPTY;
 }
 
 function onData(core: NodeCore, payload: Uint8Array, conn: object | undefined): Uint8Array {

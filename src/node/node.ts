@@ -16,6 +16,12 @@ import { CoalescingSender } from './sender.js';
 import { Ticker } from './ticker.js';
 import { Timestamps } from './timestamps.js';
 
+/** An own State as sent: its sequence number and its encoding. */
+interface OwnState {
+  seq: number;
+  payload: Uint8Array;
+}
+
 /** One node as `snapshot()` describes it. */
 export interface NodeView {
   nodeId: string;
@@ -44,7 +50,7 @@ export class DSNode {
   readonly core: NodeCore;
   private readonly out: Outbound;
   private readonly ticker: Ticker;
-  private readonly senders = new Map<Peer, CoalescingSender<Uint8Array>>();
+  private readonly senders = new Map<Peer, CoalescingSender<OwnState>>();
   private readonly abort: AbortController;
   private stopping: Promise<void> | null = null;
 
@@ -201,7 +207,7 @@ export class DSNode {
     for (const peer of this.core.peers.values()) {
       if (peer.address === '' || peer.port === 0) continue;
       const s = this.senderFor(peer);
-      s.push(seq, payload);
+      s.push(seq, { seq, payload });
       waits.push(s.waitFor(seq));
     }
     return Promise.all(waits).then(() => undefined);
@@ -209,15 +215,17 @@ export class DSNode {
 
   /** Sends the own State to one peer (coalesced with any push in flight). */
   private pushTo(peer: Peer): void {
-    if (!this.stopping) this.senderFor(peer).push(this.core.seq, this.core.ownStateBytes());
+    const seq = this.core.seq;
+    if (!this.stopping) this.senderFor(peer).push(seq, { seq, payload: this.core.ownStateBytes() });
   }
 
-  private senderFor(peer: Peer): CoalescingSender<Uint8Array> {
+  private senderFor(peer: Peer): CoalescingSender<OwnState> {
     let s = this.senders.get(peer);
     if (!s) {
-      s = new CoalescingSender(async (payload) => {
+      s = new CoalescingSender(async ({ seq, payload }) => {
         try {
           await this.out.exchange(peer, payload);
+          peer.ackedSeq = Math.max(peer.ackedSeq, seq);
         } catch (err) {
           // Tried and given up (the retries are in Rpc): send the newest
           // State again as soon as the peer shows a sign of life.

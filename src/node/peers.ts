@@ -20,6 +20,8 @@ export interface Peer {
   pinging: boolean;
   /** The last push of the own State to it failed: it gets the newest when heard from again. */
   behind: boolean;
+  /** The newest own State (NodeCore.seq) it is known to hold; 0 after it said Hello. */
+  ackedSeq: number;
 }
 
 /**
