@@ -1,4 +1,5 @@
 import type { Clock, TimerHandle } from '../clock.js';
+import { DsnError } from '../errors.js';
 import type { NodeCore } from './core.js';
 import type { Outbound } from './outbound.js';
 import type { Peer } from './peers.js';
@@ -14,9 +15,11 @@ import type { Peer } from './peers.js';
  *   of two TypeScript nodes only the one with the smaller offset pings, so a
  *   pair costs one ping per round, not two. After a failed ping the peer is
  *   probed every `suspectProbeMs` (1 s); it is declared gone only when it has
- *   been silent for `deadAfterMs` (8 s) AND its last two pings failed. One
- *   timeout under load never evicts a live peer; a dead one is gone in about
- *   8–9 s.
+ *   been silent for `deadAfterMs` (8 s) AND its last two pings failed — twice
+ *   as long when the pings timed out rather than being refused (a busy peer
+ *   or a lost link, not a dead process) — and never while this node itself
+ *   is starved of CPU. One timeout under load never evicts a live peer; a
+ *   killed one is gone in about 8–9 s, an unreachable one in about 16–17 s.
  * - Gossip every `tickMs`: UPDATE the own State to one random peer (apply the
  *   State in its reply), then PEERS and meet everyone not known yet.
  * - Reconnect: evicted peers and unanswered bootstrap endpoints are retried
@@ -28,6 +31,10 @@ export class Ticker {
   private running = false;
   private lastGossip = 0;
   private gossiping = false;
+  /** When the next tick is due; a tick much later than that means this process is starved. */
+  private dueAt = 0;
+  /** No eviction before this time: this node itself was running late. */
+  private calmAt = 0;
 
   constructor(
     private readonly core: NodeCore,
@@ -71,6 +78,7 @@ export class Ticker {
     // Twice per suspect-probe period: fine enough for the per-peer offsets
     // to decide which of two nodes pings first.
     const every = this.core.config.timing.suspectProbeMs / 2;
+    this.dueAt = this.clock.now() + every;
     this.timer = this.clock.setTimeout(() => this.tick(), every);
     this.timer.unref?.();
   }
@@ -82,9 +90,14 @@ export class Ticker {
    */
   tick(): void {
     const now = this.clock.now();
+    const t = this.core.config.timing;
+    // Starved of CPU (this tick came more than a probe period late), a node
+    // cannot tell a slow peer from a dead one: it evicts nobody until it has
+    // kept time for a full dead-after period again.
+    if (now - this.dueAt > t.suspectProbeMs) this.calmAt = now + t.deadAfterMs;
     this.probe(now);
     this.reconnect(now);
-    if (!this.gossiping && now - this.lastGossip >= this.core.config.timing.tickMs) {
+    if (!this.gossiping && now - this.lastGossip >= t.tickMs) {
       this.lastGossip = now;
       this.gossiping = true;
       void this.gossip().finally(() => {
@@ -110,12 +123,18 @@ export class Ticker {
           peer.pinging = false;
           this.core.heard(peer);
         },
-        () => {
+        (err: unknown) => {
           peer.pinging = false;
           if (!this.running || this.core.peers.get(peer.id) !== peer) return;
           peer.failures++;
-          if (peer.failures >= 2 && this.clock.now() - peer.lastHeard >= t.deadAfterMs)
+          // A refused connection means no process there. A timeout may be a
+          // peer too busy to answer (or a lost link): it gets twice as long.
+          const timedOut = err instanceof DsnError && err.code === 'DSN_ERR_TIMEOUT';
+          const deadAfter = timedOut ? 2 * t.deadAfterMs : t.deadAfterMs;
+          const at = this.clock.now();
+          if (peer.failures >= 2 && at - peer.lastHeard >= deadAfter && at >= this.calmAt) {
             this.evict(peer);
+          }
         },
       );
     }

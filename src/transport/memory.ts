@@ -60,7 +60,10 @@ export class MemoryNetwork {
     await Promise.resolve();
     const handler = this.hosts.get(`${address}:${port}`);
     if (!handler || this.cut.has(`${from.address}|${address}`)) {
-      if (this.blackhole) await new Promise((r) => setTimeout(r, opts.timeoutMs));
+      if (this.blackhole) {
+        await new Promise((r) => setTimeout(r, opts.timeoutMs));
+        throw new PeerError('DSN_ERR_TIMEOUT', `${address}:${port} timed out`);
+      }
       throw new PeerError('DSN_ERR_PEER', `${address}:${port} unreachable`);
     }
     // One client transport stands for one connection.
