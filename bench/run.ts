@@ -120,15 +120,16 @@ console.log(
   `machine: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}, ${machine.crypto}, ${args.mode} mode`,
 );
 const rows: Row[] = [];
+mkdirSync(args.out, { recursive: true });
+const base = join(args.out, `bench-${args.mode}${args.tag ? `-${args.tag}` : ''}`);
 for (const n of sizes) {
   console.log(`N=${n} …`);
   rows.push(await measure(n));
   console.log(table(rows.slice(-1)));
+  // Written after every size, so that a long run interrupted keeps what it measured.
+  writeFileSync(`${base}.json`, `${JSON.stringify({ machine, updates, rows }, null, 2)}\n`);
+  writeFileSync(`${base}.md`, markdown(machine, rows));
+  writeFileSync(`${base}.svg`, chartSvg(machine, rows));
 }
 console.log(`\n${table(rows)}`);
-mkdirSync(args.out, { recursive: true });
-const base = join(args.out, `bench-${args.mode}${args.tag ? `-${args.tag}` : ''}`);
-writeFileSync(`${base}.json`, `${JSON.stringify({ machine, updates, rows }, null, 2)}\n`);
-writeFileSync(`${base}.md`, markdown(machine, rows));
-writeFileSync(`${base}.svg`, chartSvg(machine, rows));
 console.log(`wrote ${base}.json, .md, .svg`);

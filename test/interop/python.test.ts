@@ -79,7 +79,7 @@ describe('mixed network with Python nodes', { skip: unavailable ?? false }, () =
     const [t1] = net.servers;
     assert.ok(t1);
     for (const [k, v] of TRICKY) await t1.updateData(k, v);
-    for (const p of pys) assert.deepEqual(await p.entries('ts1'), TRICKY);
+    for (const p of pys) assert.deepEqual(await p.state('ts1'), TRICKY);
   });
 
   it('and from Python to TypeScript, signatures checked on both sides', async () => {
@@ -101,7 +101,7 @@ describe('mixed network with Python nodes', { skip: unavailable ?? false }, () =
     const [p0] = pys;
     assert.ok(t1 && p0);
     await t1.updateData('10', 'changed');
-    const entries = await p0.entries('ts1');
+    const entries = await p0.state('ts1');
     assert.deepEqual(
       entries?.map(([k]) => k),
       TRICKY.map(([k]) => k),
