@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { it } from 'node:test';
+import { tempDir } from '../helpers/net.js';
+
+/**
+ * A tiny run of the benchmark (three node processes, a few updates), so that
+ * `npm run bench` keeps working. It asserts what the run reports, never how
+ * fast: speed is for the benchmark itself.
+ */
+it('npm run bench: a smoke run with three node processes writes a complete report', () => {
+  const out = tempDir('dsn-bench-');
+  const args = [
+    '--sizes',
+    '3',
+    '--updates',
+    '5',
+    '--throughput-seconds',
+    '1',
+    '--idle-seconds',
+    '1',
+  ];
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', 'bench/run.ts', ...args, '--out', out.path],
+    {
+      encoding: 'utf8',
+      timeout: 120_000,
+    },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  const report = JSON.parse(readFileSync(join(out.path, 'bench-process.json'), 'utf8'));
+  const [row] = report.rows;
+  assert.equal(report.machine.cores > 0, true);
+  assert.equal(row.n, 3);
+  assert.equal(row.convergence.n, 5);
+  assert.ok(Number.isFinite(row.convergence.median) && row.convergence.median > 0);
+  assert.equal(row.throughput.finalEverywhere, true);
+  assert.ok(row.throughput.acceptedPerSec > 0);
+  assert.ok(row.rssMiB.max > 0 && row.joinMs > 0);
+  assert.match(readFileSync(join(out.path, 'bench-process.md'), 'utf8'), /\| 3 \|/);
+  assert.match(readFileSync(join(out.path, 'bench-process.svg'), 'utf8'), /^<svg/);
+  out.cleanup();
+});
