@@ -6,23 +6,8 @@ import type { DSNodeServer } from '../../src/index.js';
 import type { Response } from '../../src/transport/types.js';
 import { MsgType } from '../../src/wire/frame.js';
 import { DEFAULT_LIMITS } from '../../src/wire/limits.js';
-import {
-  type Data,
-  decodeHello,
-  decodeState,
-  encodeData,
-  encodeHello,
-  encodePeers,
-  encodeState,
-  type Hello,
-  type Peers,
-  type State,
-  signedBytesData,
-  signedBytesHello,
-  signedBytesPeers,
-  signedBytesState,
-} from '../../src/wire/packets.js';
-import { pyJsonDumps } from '../../src/wire/pyjson.js';
+import { decodeHello, decodeState } from '../../src/wire/packets.js';
+import { signedData, signedHello, signedPeers, signedState } from '../helpers/packets.js';
 import { type Case, equal, type Seed } from './mutate.js';
 
 /**
@@ -30,8 +15,6 @@ import { type Case, equal, type Seed } from './mutate.js';
  * valid packets built around them (so that mutations reach every decoder and
  * the signature checks), and the rules every answer must follow.
  */
-
-const EMPTY = new Uint8Array(0);
 
 /** Entries that exercise every escape of the state JSON. */
 export const RICH: [string, string][] = [
@@ -43,48 +26,16 @@ export const RICH: [string, string][] = [
 ];
 
 function helloPacket(kp: KeyPair, nodeId: string, port: number, version = '0.9.0'): Uint8Array {
-  const h: Hello = {
-    version,
-    nodeId,
-    address: '',
-    port,
-    publicKey: kp.publicKey.raw,
-    sig: EMPTY,
-    detectedAddress: '',
-  };
-  h.sig = kp.sign(signedBytesHello(h));
-  return encodeHello(h);
-}
-
-function statePacket(
-  kp: KeyPair,
-  nodeId: string,
-  entries: [string, string][],
-  lastUpdate: number,
-): Uint8Array {
-  const s: State = { nodeId, lastUpdate, sig: EMPTY, stateJson: pyJsonDumps(new Map(entries)) };
-  s.sig = kp.sign(signedBytesState(s));
-  return encodeState(s);
+  return signedHello(kp, nodeId, port, { version });
 }
 
 function peersPacket(kp: KeyPair, nodeId: string, entries: number): Uint8Array {
-  const p: Peers = {
-    nodeId,
-    sig: EMPTY,
-    connections: Array.from({ length: entries }, (_, i) => ({
-      nodeId: `peer-${i}`,
-      address: `10.0.0.${i}`,
-      port: 7000 + i,
-    })),
-  };
-  p.sig = kp.sign(signedBytesPeers(p));
-  return encodePeers(p);
-}
-
-function dataPacket(kp: KeyPair, nodeId: string, data: Uint8Array): Uint8Array {
-  const d: Data = { nodeId, sig: EMPTY, data };
-  d.sig = kp.sign(signedBytesData(d));
-  return encodeData(d);
+  const connections = Array.from({ length: entries }, (_, i) => ({
+    nodeId: `peer-${i}`,
+    address: `10.0.0.${i}`,
+    port: 7000 + i,
+  }));
+  return signedPeers(kp, nodeId, connections);
 }
 
 /**
@@ -120,17 +71,17 @@ export function seedsFor(target: DSNodeServer, known: DSNodeServer, older: Uint8
     {
       name: 'state (unknown node)',
       type: MsgType.UPDATE,
-      payload: statePacket(stranger, 'fz-ghost', RICH, now + 100),
+      payload: signedState(stranger, 'fz-ghost', RICH, now + 100),
     },
     {
       name: 'state (forged for the known node)',
       type: MsgType.UPDATE,
-      payload: statePacket(stranger, knownId, RICH, now + 100),
+      payload: signedState(stranger, knownId, RICH, now + 100),
     },
     {
       name: "state (target's own ID)",
       type: MsgType.UPDATE,
-      payload: statePacket(kb, target.nodeId(), [['x', 'y']], now + 100),
+      payload: signedState(kb, target.nodeId(), [['x', 'y']], now + 100),
     },
     { name: 'peers (known node)', type: MsgType.PEERS, payload: peersPacket(kb, knownId, 3) },
     {
@@ -141,12 +92,12 @@ export function seedsFor(target: DSNodeServer, known: DSNodeServer, older: Uint8
     {
       name: 'data (known node)',
       type: MsgType.DATA,
-      payload: dataPacket(kb, knownId, Buffer.from('payload')),
+      payload: signedData(kb, knownId, Buffer.from('payload')),
     },
     {
       name: 'data (unknown node)',
       type: MsgType.DATA,
-      payload: dataPacket(stranger, 'fz-d', Buffer.from('payload')),
+      payload: signedData(stranger, 'fz-d', Buffer.from('payload')),
     },
     { name: 'ping', type: MsgType.PING, payload: new Uint8Array([0x20]) },
   ];

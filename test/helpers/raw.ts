@@ -1,22 +1,9 @@
 import { createEnvelope } from '../../src/crypto/envelope.js';
 import { KeyPair } from '../../src/crypto/signing.js';
 import { frame, MsgType } from '../../src/wire/frame.js';
-import {
-  type Data,
-  encodeData,
-  encodeHello,
-  encodePeers,
-  encodeState,
-  type Hello,
-  type Peers,
-  type State,
-  signedBytesData,
-  signedBytesHello,
-  signedBytesPeers,
-  signedBytesState,
-} from '../../src/wire/packets.js';
-import { pyJsonDumps } from '../../src/wire/pyjson.js';
+import type { Hello } from '../../src/wire/packets.js';
 import { LOCAL } from './net.js';
+import { signedData, signedHello, signedPeers, signedState } from './packets.js';
 
 /** One raw POST to a node, as an attacker or a foreign implementation would send it. */
 export async function post(
@@ -55,18 +42,7 @@ export class Forger {
   }
 
   hello(port: number, overrides: Partial<Hello> = {}): Uint8Array {
-    const h: Hello = {
-      version: '0.9.0',
-      nodeId: this.nodeId,
-      address: '',
-      port,
-      publicKey: this.keys.publicKey.raw,
-      sig: new Uint8Array(0),
-      detectedAddress: '',
-      ...overrides,
-    };
-    h.sig = overrides.sig ?? this.keys.sign(signedBytesHello(h));
-    return this.seal(MsgType.HELLO, encodeHello(h));
+    return this.seal(MsgType.HELLO, signedHello(this.keys, this.nodeId, port, overrides));
   }
 
   state(
@@ -75,25 +51,14 @@ export class Forger {
     signer = this.keys,
     nodeId = this.nodeId,
   ): Uint8Array {
-    const s: State = {
-      nodeId,
-      lastUpdate,
-      sig: new Uint8Array(0),
-      stateJson: pyJsonDumps(new Map(entries)),
-    };
-    s.sig = signer.sign(signedBytesState(s));
-    return this.seal(MsgType.UPDATE, encodeState(s));
+    return this.seal(MsgType.UPDATE, signedState(signer, nodeId, entries, lastUpdate));
   }
 
   data(bytes: Uint8Array, signer = this.keys): Uint8Array {
-    const d: Data = { nodeId: this.nodeId, sig: new Uint8Array(0), data: bytes };
-    d.sig = signer.sign(signedBytesData(d));
-    return this.seal(MsgType.DATA, encodeData(d));
+    return this.seal(MsgType.DATA, signedData(signer, this.nodeId, bytes));
   }
 
   peers(signer = this.keys): Uint8Array {
-    const p: Peers = { nodeId: this.nodeId, sig: new Uint8Array(0), connections: [] };
-    p.sig = signer.sign(signedBytesPeers(p));
-    return this.seal(MsgType.PEERS, encodePeers(p));
+    return this.seal(MsgType.PEERS, signedPeers(signer, this.nodeId));
   }
 }
