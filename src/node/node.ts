@@ -73,8 +73,8 @@ export class DSNode {
     // client gives a Hello 2 s.
     const checkMs = core.config.timing.requestTimeoutMs / 2;
     core.answersAt = (peer) => this.out.isAt(peer, checkMs);
-    core.onBehind = (peer) => this.pushTo(peer);
-    core.onInboundPeer = (peer) => this.pushTo(peer);
+    core.onBehind = (peer) => void this.pushTo(peer);
+    core.onInboundPeer = (peer) => void this.pushTo(peer);
   }
 
   /** Creates keys, listens, joins through the bootstrap nodes and starts the tick. */
@@ -201,22 +201,20 @@ export class DSNode {
     this.assertRunning();
     this.core.setOwn(map);
     this.core.emit('selfUpdate');
-    const seq = this.core.seq;
-    const payload = this.core.ownStateBytes();
-    const waits: Promise<void>[] = [];
-    for (const peer of this.core.peers.values()) {
-      if (peer.address === '' || peer.port === 0) continue;
-      const s = this.senderFor(peer);
-      s.push(seq, { seq, payload });
-      waits.push(s.waitFor(seq));
-    }
-    return Promise.all(waits).then(() => undefined);
+    const reachable = [...this.core.peers.values()].filter((p) => p.address !== '' && p.port !== 0);
+    await Promise.all(reachable.map((peer) => this.pushTo(peer)));
   }
 
-  /** Sends the own State to one peer (coalesced with any push in flight). */
-  private pushTo(peer: Peer): void {
+  /**
+   * Sends the own State to one peer (coalesced with any push in flight);
+   * resolves when that send, or a newer one, has finished.
+   */
+  private pushTo(peer: Peer): Promise<void> {
+    if (this.stopping) return Promise.resolve();
     const seq = this.core.seq;
-    if (!this.stopping) this.senderFor(peer).push(seq, { seq, payload: this.core.ownStateBytes() });
+    const sender = this.senderFor(peer);
+    sender.push(seq, { seq, payload: this.core.ownStateBytes() });
+    return sender.waitFor(seq);
   }
 
   private senderFor(peer: Peer): CoalescingSender<OwnState> {

@@ -34,8 +34,7 @@ export function held(packet: State, map: StateMap): HeldState {
  * such states flip back and forth; here the higher hash wins a tie, so every
  * node settles on the same one.
  */
-export function supersedes(incoming: HeldState, current: HeldState | undefined): boolean {
-  if (!current) return true;
+export function supersedes(incoming: HeldState, current: HeldState): boolean {
   if (incoming.packet.lastUpdate !== current.packet.lastUpdate) {
     return incoming.packet.lastUpdate > current.packet.lastUpdate;
   }
