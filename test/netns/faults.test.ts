@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { generateKey } from '../../src/index.js';
 import { sorted, tempDir, until } from '../helpers/net.js';
 import { ProcNode } from '../helpers/proc.js';
-import { Lab, labUnavailable } from './lab.js';
+import { Lab, labUnavailable, useLab } from './lab.js';
 
 /**
  * Faults across real hosts: every node is a process in its own network
@@ -36,16 +36,8 @@ describe('faults across network namespaces', { skip }, () => {
   const dead = new Set<string>();
   let live: ProcNode[] = [];
 
-  before(() => {
-    if (unavailable) throw new Error(`network namespaces are required under CI: ${unavailable}`);
-    lab.setup();
-  });
-  after(async () => {
-    await Promise.all(procs.map((p) => p.kill()));
-    lab.teardown();
-    creds.cleanup();
-    assert.deepEqual(lab.leftovers(), [], 'every namespace is gone');
-  });
+  useLab(lab, procs, unavailable);
+  after(() => creds.cleanup());
 
   async function start(
     host: number,

@@ -1,4 +1,6 @@
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { after, before } from 'node:test';
 
 /**
  * A private LAN of network namespaces: one "lab" namespace holds two bridges
@@ -171,4 +173,25 @@ export class Lab {
       .map((l) => l.split(' ')[0] ?? '')
       .filter((n) => n.startsWith(this.prefix));
   }
+}
+
+/**
+ * The suite hooks every lab test needs: build the lab before (and refuse to
+ * run without namespaces under CI), then kill the suite's node processes,
+ * tear the lab down and check nothing is left.
+ */
+export function useLab(
+  lab: Lab,
+  procs: { kill(): Promise<void> }[],
+  unavailable: string | null,
+): void {
+  before(() => {
+    if (unavailable) throw new Error(`network namespaces are required under CI: ${unavailable}`);
+    lab.setup();
+  });
+  after(async () => {
+    await Promise.all(procs.map((p) => p.kill()));
+    lab.teardown();
+    assert.deepEqual(lab.leftovers(), [], 'every namespace is gone');
+  });
 }

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { generateKey } from '../../src/index.js';
 import { until } from '../helpers/net.js';
 import { ProcNode } from '../helpers/proc.js';
-import { Lab, labUnavailable } from './lab.js';
+import { Lab, labUnavailable, useLab } from './lab.js';
 
 /**
  * An update written while a peer is cut off must reach it once the link is
@@ -30,15 +30,7 @@ describe('an update written during an outage', { skip }, () => {
   const key = generateKey();
   const procs: ProcNode[] = [];
 
-  before(() => {
-    if (unavailable) throw new Error(`network namespaces are required under CI: ${unavailable}`);
-    lab.setup();
-  });
-  after(async () => {
-    await Promise.all(procs.map((p) => p.kill()));
-    lab.teardown();
-    assert.deepEqual(lab.leftovers(), []);
-  });
+  useLab(lab, procs, unavailable);
 
   it('reaches the peer within 10 s of the link coming back, though nobody was declared gone', {
     timeout: 90_000,
