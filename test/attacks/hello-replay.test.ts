@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_TIMING, type DSNodeServer } from '../../src/index.js';
 import { LOCAL, TestNet, until } from '../helpers/net.js';
-import { rawPost, Tap } from './wire.js';
+import { rawPost, type Tap, useTappedPair } from './wire.js';
 
 /**
  * A Hello carries no time or nonce, and the receiver records the sender at
@@ -18,21 +18,15 @@ import { rawPost, Tap } from './wire.js';
  * known peer where it is when it still answers there.)
  */
 describe('a replayed Hello from another address', () => {
-  const net = new TestNet();
+  const pair = useTappedPair();
   let a: DSNodeServer;
   let b: DSNodeServer;
   let tap: Tap;
 
   before(async () => {
-    a = await net.start('a');
-    tap = await new Tap(a.port).start();
-    b = await net.start('b', { bootstrapNodes: [{ address: LOCAL, port: tap.port }] });
+    ({ a, b, tap } = pair);
     await b.updateData('k', 'b joined');
     await until([a], () => a.readData('b', 'k') === 'b joined', 'a sees b');
-  });
-  after(async () => {
-    await tap.stop();
-    await net.stopAll();
   });
 
   it("does not cut the peer off: a's next update still reaches b", async () => {

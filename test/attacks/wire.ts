@@ -8,7 +8,9 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { LOCAL } from '../helpers/net.js';
+import { after, before } from 'node:test';
+import type { DSNodeServer } from '../../src/index.js';
+import { LOCAL, TestNet } from '../helpers/net.js';
 
 /**
  * Tools of an attacker on the wire: a tap that relays HTTP between nodes and
@@ -109,4 +111,29 @@ export function rawPost(
     req.on('error', reject);
     req.end(body);
   });
+}
+
+export interface TappedPair {
+  net: TestNet;
+  a: DSNodeServer;
+  b: DSNodeServer;
+  /** In front of a: b joined through it, so it holds what an eavesdropper saw. */
+  tap: Tap;
+}
+
+/** Suite hooks: node a, a Tap in front of it, and b joined through the Tap; all stopped after. */
+export function useTappedPair(): TappedPair {
+  const pair = { net: new TestNet() } as TappedPair;
+  before(async () => {
+    pair.a = await pair.net.start('a');
+    pair.tap = await new Tap(pair.a.port).start();
+    pair.b = await pair.net.start('b', {
+      bootstrapNodes: [{ address: LOCAL, port: pair.tap.port }],
+    });
+  });
+  after(async () => {
+    await pair.tap?.stop();
+    await pair.net.stopAll();
+  });
+  return pair;
 }

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import type { DSNodeServer } from '../../src/index.js';
-import { LOCAL, next, TestNet, until } from '../helpers/net.js';
+import { next, until } from '../helpers/net.js';
 import { Forger } from '../helpers/raw.js';
-import { rawPost, Tap } from './wire.js';
+import { rawPost, type Tap, useTappedPair } from './wire.js';
 
 /**
  * Only an authenticated message is a sign of life (README: "any good answer
@@ -17,21 +17,16 @@ import { rawPost, Tap } from './wire.js';
  * life.)
  */
 describe('a dead node cannot be kept alive by old or forged states', () => {
-  const net = new TestNet();
+  const pair = useTappedPair();
+  const { net } = pair;
   let a: DSNodeServer;
   let b: DSNodeServer;
   let tap: Tap;
 
   before(async () => {
-    a = await net.start('a');
-    tap = await new Tap(a.port).start();
-    b = await net.start('b', { bootstrapNodes: [{ address: LOCAL, port: tap.port }] });
+    ({ a, b, tap } = pair);
     for (const v of ['1', '2', '3']) await b.updateData('k', v);
     await until([a], () => a.readData('b', 'k') === '3', 'a holds b = 3');
-  });
-  after(async () => {
-    await tap.stop();
-    await net.stopAll();
   });
 
   it('a forged State with an old timestamp gets the uniform 401', async () => {
