@@ -33,7 +33,7 @@ describe('a replayed Hello from another address', () => {
     const [hello] = tap.bodies('/hello');
     assert.ok(hello, 'the tap saw b say Hello');
     // 127.0.0.2 is a local address where nothing listens: the attacker's host.
-    const r = await rawPost(a.port, '/hello', hello, '127.0.0.2');
+    const r = await rawPost(a.port, '/hello', hello, { localAddress: '127.0.0.2' });
     console.log(
       `replayed Hello: ${r.status}; a now has b at ${a.snapshot().find((v) => v.nodeId === 'b')?.address}`,
     );

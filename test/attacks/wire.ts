@@ -83,12 +83,15 @@ export class Tap {
   }
 }
 
-/** One POST on a fresh connection, optionally from another local address. */
+/**
+ * One POST with Node's own client: on a fresh connection (or `agent`'s),
+ * optionally from another local address.
+ */
 export function rawPost(
   port: number,
   path: string,
   body: Uint8Array,
-  localAddress = LOCAL,
+  { localAddress = LOCAL, agent = false }: { localAddress?: string; agent?: Agent | false } = {},
 ): Promise<{ status: number; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const req = request(
@@ -98,7 +101,7 @@ export function rawPost(
         path,
         method: 'POST',
         localAddress,
-        agent: false,
+        agent,
         headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': body.length },
       },
       (res) => {

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { DEFAULT_TIMING, type DSNodeServer } from '../../src/index.js';
 import type { Response } from '../../src/transport/types.js';
-import { LOCAL, TestNet } from '../helpers/net.js';
+import { rawPost } from '../attacks/wire.js';
+import { TestNet } from '../helpers/net.js';
 import { bodies, type Case } from './mutate.js';
 import { fingerprint, judge, newTally, RICH, seedsFor, watchEvents } from './target.js';
 
@@ -19,26 +20,7 @@ const RUNS = Math.round(3_000 * SCALE);
 const agent = new Agent({ keepAlive: true, maxSockets: 4 });
 
 function send(port: number, c: Case): Promise<Response> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: LOCAL,
-        port,
-        path: c.path,
-        method: 'POST',
-        agent,
-        headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': c.body.length },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (b: Buffer) => chunks.push(b));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(c.body);
-  });
+  return rawPost(port, c.path, c.body, { agent });
 }
 
 for (const encrypted of [true, false]) {
