@@ -15,12 +15,23 @@ export interface Timing {
   tickMs: number;
   /**
    * A healthy peer is pinged once it has been silent this long plus its own
-   * random offset below `probeJitterMs` (fixed per peer). The offsets mean
-   * that of two nodes the same one pings first every round, and the other,
-   * having heard it, need not ping back: one ping per pair, not two.
+   * fixed offset: 0–`probeJitterMs`/4 when this node's ID is the smaller of
+   * the two, a jitter more otherwise. So of two nodes the same one pings
+   * first every round, and the other, having heard it, need not ping back:
+   * one ping per pair, not two (the tick, `suspectProbeMs`, must stay below
+   * three quarters of the jitter).
    */
   probeIntervalMs: number;
   probeJitterMs: number;
+  /**
+   * Routine pings per second a node aims to stay under. With more than
+   * 2 × probesPerSecond × probeIntervalMs / 1000 peers (8 by default) the
+   * interval and the offsets stretch with the number of peers, so that a
+   * quiet network costs O(N) pings a second, not O(N²): at 50 nodes a healthy
+   * peer is pinged about every 25 s. A peer whose connection closes is pinged
+   * at once, so a stopped or killed process is still noticed in seconds.
+   */
+  probesPerSecond: number;
   /** How often a suspected peer (one failed ping) is probed again. */
   suspectProbeMs: number;
   /** A peer silent this long, with at least two failed pings in a row, is declared gone. */
@@ -40,6 +51,7 @@ export const DEFAULT_TIMING: Readonly<Timing> = Object.freeze({
   tickMs: 3000,
   probeIntervalMs: 4000,
   probeJitterMs: 2000,
+  probesPerSecond: 1,
   suspectProbeMs: 1000,
   deadAfterMs: 8000,
   requestTimeoutMs: 2000,

@@ -4,6 +4,7 @@ import type { CredentialStore } from '../crypto/credentials.js';
 import type { Envelope } from '../crypto/envelope.js';
 import { PublicKey } from '../crypto/signing.js';
 import { DecodeError, DsnError } from '../errors.js';
+import type { HangupHook } from '../transport/types.js';
 import type { Limits } from '../wire/limits.js';
 import {
   encodeHello,
@@ -46,12 +47,6 @@ export class NodeCore {
   private ownEncoded: Uint8Array | null = null;
   private helloCache: { address: string; port: number; sig: Uint8Array } | null = null;
   private readonly whitelist: Set<string> | null;
-  /**
-   * Called for a peer first met through its own Hello (set by DSNode): the
-   * node sends it its State, which also makes that connection known as this
-   * node's at the peer, so the peer can count this node's PINGs (see bind).
-   */
-  onInboundPeer: (peer: Peer) => void = () => {};
   /** A peer that missed the newest own State answers again (set by DSNode: push it). */
   onBehind: (peer: Peer) => void = () => {};
   /** Whether a peer still answers at its recorded endpoint (set by DSNode: one PING). */
@@ -175,6 +170,7 @@ export class NodeCore {
     const now = this.clock.now();
     if (peer) {
       peer.ackedSeq = 0; // it may have restarted: it holds nothing of ours
+      peer.introduced = false;
       peer.address = address;
       peer.port = port;
       peer.lastHeard = now;
@@ -189,8 +185,10 @@ export class NodeCore {
         lastHeard: now,
         failures: 0,
         lastProbe: now,
-        probeOffset: Math.random() * this.config.timing.probeJitterMs,
+        probeOffset: probeOffset(this.id, nodeId, this.config.timing.probeJitterMs),
         pinging: false,
+        hungUp: false,
+        introduced: false,
         behind: false,
         ackedSeq: 0,
       };
@@ -218,9 +216,25 @@ export class NodeCore {
   /** Which peer's signed messages arrived on each live connection. */
   private readonly connections = new WeakMap<object, Peer>();
 
-  /** Notes that `peer` authenticated itself on `connection`. */
-  bind(connection: object | undefined, peer: Peer): void {
-    if (connection) this.connections.set(connection, peer);
+  /**
+   * Notes that `peer` authenticated itself on `connection`. When the peer
+   * closes that connection (its process stopped or died, or it dropped a
+   * spare socket), it is pinged at the next tick instead of after its
+   * routine interval.
+   */
+  bind(connection: object | undefined, peer: Peer, onHangup?: HangupHook): void {
+    if (!connection || this.connections.get(connection) === peer) return;
+    this.connections.set(connection, peer);
+    onHangup?.(() => {
+      if (this.peers.get(peer.id) === peer) peer.hungUp = true;
+    });
+  }
+
+  /** A connection to `address:port` was closed from that end: ping whoever is there at the next tick. */
+  hungUpAt(address: string, port: number): void {
+    for (const peer of this.peers.values()) {
+      if (peer.address === address && peer.port === port) peer.hungUp = true;
+    }
   }
 
   /** A PING on a connection a peer authenticated on is a sign of life of that peer. */
@@ -285,4 +299,14 @@ export class NodeCore {
     }
     this.offer(peer, s);
   }
+}
+
+/**
+ * A peer's share of the ping jitter. Of two nodes the one with the smaller ID
+ * waits 0–jitter/4 past the interval, the other jitter–1.25 × jitter: the
+ * first always pings before the second is due, and the second, hearing the
+ * ping, never needs to. The random part spreads the pings of a node over time.
+ */
+export function probeOffset(ownId: string, peerId: string, jitterMs: number): number {
+  return (ownId < peerId ? 0 : jitterMs) + (Math.random() * jitterMs) / 4;
 }

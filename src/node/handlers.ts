@@ -56,14 +56,13 @@ async function dispatch(
   payload: Uint8Array,
   req: IncomingRequest,
 ): Promise<Uint8Array> {
-  const conn = req.connection;
   switch (type) {
     case MsgType.HELLO:
       return onHello(core, payload, req);
     case MsgType.PEERS:
-      return onPeers(core, payload, conn);
+      return onPeers(core, payload, req);
     case MsgType.UPDATE:
-      return onUpdate(core, payload, conn);
+      return onUpdate(core, payload, req);
     case MsgType.PING:
       // Exactly one space byte, or the uniform 401: a PING is not
       // authenticated, so answering 200 to anything that merely decrypts
@@ -71,17 +70,17 @@ async function dispatch(
       if (payload.length !== 1 || payload[0] !== 0x20) {
         throw new DsnError('DSN_ERR_MALFORMED', 'a ping carries one space byte');
       }
-      core.pingedOn(conn);
+      core.pingedOn(req.connection);
       return EMPTY;
     case MsgType.DATA:
-      return onData(core, payload, conn);
+      return onData(core, payload, req);
   }
 }
 
 /** A peer proved who it is: a sign of life, and its connection is now known as its. */
-function authenticated(core: NodeCore, peer: Peer, conn: object | undefined): void {
+function authenticated(core: NodeCore, peer: Peer, req: IncomingRequest): void {
   core.heard(peer);
-  core.bind(conn, peer);
+  core.bind(req.connection, peer, req.onHangup);
 }
 
 async function onHello(
@@ -106,8 +105,7 @@ async function onHello(
     port = known.port;
   }
   const peer = await core.meet(h.nodeId, address, port, key);
-  core.bind(req.connection, peer);
-  if (!known) core.onInboundPeer(peer);
+  core.bind(req.connection, peer, req.onHangup);
   return core.hello(req.remoteAddress);
 }
 
@@ -118,14 +116,14 @@ function sender(core: NodeCore, nodeId: string): Peer {
   return peer;
 }
 
-function onPeers(core: NodeCore, payload: Uint8Array, conn: object | undefined): Uint8Array {
+function onPeers(core: NodeCore, payload: Uint8Array, req: IncomingRequest): Uint8Array {
   const p = decodePeers(payload, core.limits);
   const peer = sender(core, p.nodeId);
   if (!peer.key.verify(signedBytesPeers(p), p.sig)) {
     // 406 as the reference answers (401 in encrypted mode, see UNIFORM).
     throw new DsnError('DSN_ERR_MALFORMED', 'peers signature does not verify');
   }
-  authenticated(core, peer, conn);
+  authenticated(core, peer, req);
   const connections = [...core.peers.values()].map((x) => ({
     nodeId: x.id,
     address: x.address,
@@ -136,7 +134,7 @@ function onPeers(core: NodeCore, payload: Uint8Array, conn: object | undefined):
   return encodePeers(answer);
 }
 
-function onUpdate(core: NodeCore, payload: Uint8Array, conn: object | undefined): Uint8Array {
+function onUpdate(core: NodeCore, payload: Uint8Array, req: IncomingRequest): Uint8Array {
   const s = decodeState(payload, core.limits);
   if (s.nodeId === core.id)
     throw new DsnError('DSN_ERR_OWN_ORIGIN', "update carries this node's own ID");
@@ -149,18 +147,18 @@ function onUpdate(core: NodeCore, payload: Uint8Array, conn: object | undefined)
   // a writer does not decode N−1 copies of states it has.
   const first = peer.state.packet.lastUpdate === 0;
   const outcome = core.offer(peer, s);
-  if (outcome !== 'stale') authenticated(core, peer, conn);
+  if (outcome !== 'stale') authenticated(core, peer, req);
   const answer = (outcome === 'taken' || first) && peer.ackedSeq < core.seq;
   return answer ? core.ownStateBytes() : EMPTY;
 }
 
-function onData(core: NodeCore, payload: Uint8Array, conn: object | undefined): Uint8Array {
+function onData(core: NodeCore, payload: Uint8Array, req: IncomingRequest): Uint8Array {
   const d = decodeData(payload, core.limits);
   const peer = sender(core, d.nodeId);
   if (!peer.key.verify(signedBytesData(d), d.sig)) {
     throw new DsnError('DSN_ERR_UNAUTHORIZED', 'data signature does not verify');
   }
-  authenticated(core, peer, conn);
+  authenticated(core, peer, req);
   core.emit('receive', d.nodeId, d.data);
   return OK;
 }

@@ -74,7 +74,7 @@ export class DSNode {
     const checkMs = core.config.timing.requestTimeoutMs / 2;
     core.answersAt = (peer) => this.out.isAt(peer, checkMs);
     core.onBehind = (peer) => void this.pushTo(peer);
-    core.onInboundPeer = (peer) => void this.pushTo(peer);
+    transport.onHangup = (address, port) => core.hungUpAt(address, port);
   }
 
   /** Creates keys, listens, joins through the bootstrap nodes and starts the tick. */

@@ -36,7 +36,9 @@ export class Outbound {
     const h = decodeHello(answer, core.limits);
     const key = wrap(address, port, () => core.checkHello(h, true));
     if (h.detectedAddress && core.config.networkIp === null) core.address = h.detectedAddress;
-    return core.meet(h.nodeId, address, port, key);
+    const peer = await core.meet(h.nodeId, address, port, key);
+    peer.introduced = true;
+    return peer;
   }
 
   /**
@@ -54,6 +56,7 @@ export class Outbound {
       reply = await this.rpc.call(peer.address, peer.port, MsgType.UPDATE, payload);
     }
     this.core.heard(peer);
+    peer.introduced = true;
     if (reply.length > 0) this.core.offerReply(peer, decodeState(reply, this.core.limits));
   }
 
@@ -70,6 +73,7 @@ export class Outbound {
       throw new PeerError('DSN_ERR_PEER', `peer list from ${peer.id} does not verify`);
     }
     this.core.heard(peer);
+    peer.introduced = true;
     return answer.connections;
   }
 
@@ -110,12 +114,23 @@ export class Outbound {
     }
   }
 
-  /** HELLO then UPDATE: how a node makes itself known to one peer. */
-  async meet(address: string, port: number): Promise<Peer> {
-    const peer = await this.hello(address, port);
-    await this.exchange(peer);
-    return peer;
+  /**
+   * HELLO then UPDATE: how a node makes itself known to one peer. At most
+   * MEETS_AT_ONCE run at a time: when a hundred nodes start together, each
+   * meeting everyone, wide fan-outs overload the machine, requests time out
+   * and are retried, and the join never ends.
+   */
+  async meet(address: string, port: number, known?: () => Peer | undefined): Promise<Peer> {
+    return this.meets.run(async () => {
+      // Met meanwhile, most often because it said Hello first: once is enough.
+      const met = known?.();
+      if (met) return met;
+      const peer = await this.hello(address, port);
+      await this.exchange(peer);
+      return peer;
+    });
   }
+  private readonly meets = new Limiter(MEETS_AT_ONCE);
 
   /** Meets every listed peer not known yet; one that fails does not stop the others. */
   async meetAll(entries: PeerEntry[]): Promise<void> {
@@ -128,7 +143,10 @@ export class Outbound {
         e.address !== '' &&
         e.port > 0,
     );
-    await pool(fresh, 16, (e) => this.meet(e.address, e.port).then(noop, noop));
+    const known = (id: string) => () => core.peers.get(id);
+    await Promise.all(
+      fresh.map((e) => this.meet(e.address, e.port, known(e.nodeId)).then(noop, noop)),
+    );
   }
 
   /** Join through one endpoint: HELLO, UPDATE, PEERS, then meet everyone listed. */
@@ -153,10 +171,24 @@ function wrap<T>(address: string, port: number, fn: () => T): T {
 
 const noop = () => {};
 
-async function pool<T>(items: T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await fn(items[next++] as T);
-  };
-  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
+const MEETS_AT_ONCE = 4;
+
+/** Runs at most `width` tasks at a time, the others in order of arrival. */
+export class Limiter {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly width: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.running >= this.width) await new Promise<void>((r) => this.waiting.push(r));
+    else this.running++;
+    try {
+      return await task();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
+    }
+  }
 }

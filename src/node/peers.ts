@@ -18,6 +18,14 @@ export interface Peer {
   /** This peer's fixed random share of timing.probeJitterMs. */
   probeOffset: number;
   pinging: boolean;
+  /**
+   * This node has sent it a signed message (Hello, UPDATE, PEERS), so the
+   * peer knows this node's connection as this node's and counts its PINGs.
+   * Until then a routine probe is an UPDATE exchange, not a PING.
+   */
+  introduced: boolean;
+  /** A connection it had opened to this node was closed from its end: ping it at the next tick. */
+  hungUp: boolean;
   /** The last push of the own State to it failed: it gets the newest when heard from again. */
   behind: boolean;
   /** The newest own State (NodeCore.seq) it is known to hold; 0 after it said Hello. */

@@ -5,27 +5,37 @@ import type { Outbound } from './outbound.js';
 import type { Peer } from './peers.js';
 
 /**
- * The node's periodic work, on one timer that runs twice per
- * `timing.suspectProbeMs` (every 0.5 s by default):
+ * The node's periodic work, on one timer that runs every
+ * `timing.suspectProbeMs` (1 s by default), so that the pings due in a second
+ * leave together (on this kind of machine a process wake-up costs more than
+ * the ping itself):
  *
  * - Failure detection. A healthy peer is pinged once it has been silent for
- *   `probeIntervalMs` (4 s) plus its own fixed random offset (0–2 s). Any good
- *   answer, any authenticated request from it, and any PING on a connection it
- *   authenticated on count as signs of life: busy peers are never pinged, and
- *   of two TypeScript nodes only the one with the smaller offset pings, so a
- *   pair costs one ping per round, not two. After a failed ping the peer is
- *   probed every `suspectProbeMs` (1 s); it is declared gone only when it has
- *   been silent for `deadAfterMs` (8 s) AND its last two pings failed — twice
- *   as long when the pings timed out rather than being refused (a busy peer
- *   or a lost link, not a dead process) — and never while this node itself
- *   is starved of CPU. One timeout under load never evicts a live peer; a
- *   killed one is gone in about 8–9 s, an unreachable one in about 16–17 s.
+ *   the probe interval plus its own fixed offset: `probeIntervalMs` (4 s)
+ *   and up to 1.25 × `probeJitterMs` (see probeOffset) in a small network,
+ *   both stretched in a big one so that the node sends about
+ *   `probesPerSecond` routine pings a second (see probeInterval). Any good
+ *   answer, any authenticated request from it, and any PING on a connection
+ *   it authenticated on count as signs of life: busy peers are never pinged,
+ *   and of two TypeScript nodes only the one with the smaller ID pings (the
+ *   other's offset is a jitter longer), so a pair costs one ping per round,
+ *   not two. A peer whose connection to this node closed from its end
+ *   is pinged at the next tick whatever its interval. After a failed ping
+ *   the peer is probed every `suspectProbeMs` (1 s); it is declared gone only
+ *   when it has been silent for `deadAfterMs` (8 s) AND its last two pings
+ *   failed — twice as long when the pings timed out rather than being
+ *   refused (a busy peer or a lost link, not a dead process) — and never
+ *   while this node itself is starved of CPU. One timeout under load never
+ *   evicts a live peer; a killed one is gone in about 8–9 s, an unreachable
+ *   one after its probe interval plus about 16 s.
  * - Gossip every `tickMs`: UPDATE the own State to one random peer (apply the
  *   State in its reply), then PEERS and meet everyone not known yet.
  * - Reconnect: evicted peers and unanswered bootstrap endpoints are retried
  *   with exponential backoff (`reconnectMinMs` doubling to `reconnectMaxMs`),
  *   so two halves of a healed partition find each other again.
  */
+const RECONNECTS_PER_TICK = 4;
+
 export class Ticker {
   private timer: TimerHandle | null = null;
   private running = false;
@@ -75,9 +85,7 @@ export class Ticker {
 
   private schedule(): void {
     if (!this.running) return;
-    // Twice per suspect-probe period: fine enough for the per-peer offsets
-    // to decide which of two nodes pings first.
-    const every = this.core.config.timing.suspectProbeMs / 2;
+    const every = this.core.config.timing.suspectProbeMs;
     this.dueAt = this.clock.now() + every;
     this.timer = this.clock.setTimeout(() => this.tick(), every);
     this.timer.unref?.();
@@ -107,18 +115,39 @@ export class Ticker {
     this.schedule();
   }
 
+  /**
+   * How long a healthy peer may stay silent before it is pinged, and how far
+   * the per-peer offsets spread (their share `stretch`). Of each pair of
+   * TypeScript nodes one pings, so a node pings about half its peers: with
+   * more than 2 × probesPerSecond × probeIntervalMs peers the interval grows
+   * to keep this node near probesPerSecond pings a second.
+   */
+  probeInterval(): { base: number; stretch: number } {
+    const t = this.core.config.timing;
+    const needed = (this.core.peers.size * 1000) / (2 * t.probesPerSecond);
+    // The pinging side of a pair waits the interval plus 0–jitter/4 (probeOffset).
+    const stretch = Math.max(1, needed / (t.probeIntervalMs + t.probeJitterMs / 8));
+    return { base: t.probeIntervalMs * stretch, stretch };
+  }
+
   private probe(now: number): void {
     const t = this.core.config.timing;
+    const { base, stretch } = this.probeInterval();
     for (const peer of this.core.peers.values()) {
       if (peer.pinging || peer.port === 0 || peer.address === '') continue;
       const due =
         peer.failures > 0
           ? now - peer.lastProbe >= t.suspectProbeMs
-          : now - Math.max(peer.lastHeard, peer.lastProbe) >= t.probeIntervalMs + peer.probeOffset;
+          : peer.hungUp ||
+            now - Math.max(peer.lastHeard, peer.lastProbe) >= base + peer.probeOffset * stretch;
       if (!due) continue;
       peer.pinging = true;
+      peer.hungUp = false;
       peer.lastProbe = now;
-      this.out.ping(peer).then(
+      // A peer that never got a signed message from this node cannot tell
+      // its PINGs from anyone's: the first probe introduces it (UPDATE).
+      const probe = peer.introduced ? this.out.ping(peer) : this.out.exchange(peer);
+      probe.then(
         () => {
           peer.pinging = false;
           this.core.heard(peer);
@@ -159,13 +188,25 @@ export class Ticker {
     });
   }
 
+  /**
+   * Tries the lost endpoints that are due, a few per tick. A node that knows
+   * nobody joins through them (Hello, UPDATE, PEERS, meet everyone); one that
+   * has peers only meets them again: gossip brings the rest, and a hundred
+   * nodes each re-joining through everyone they lost would bury the machine.
+   */
   private reconnect(now: number): void {
     const max = this.core.config.timing.reconnectMaxMs;
+    const alone = this.core.peers.size === 0;
+    let budget = RECONNECTS_PER_TICK;
     for (const [key, lost] of this.core.lost) {
       if (lost.nextTry > now) continue;
+      if (budget-- === 0) break;
       lost.backoffMs = Math.min(lost.backoffMs * 2, max);
       lost.nextTry = now + lost.backoffMs;
-      this.out.join(lost.address, lost.port).then(
+      const attempt = alone
+        ? this.out.join(lost.address, lost.port)
+        : this.out.meet(lost.address, lost.port);
+      attempt.then(
         () => this.core.lost.delete(key),
         () => {},
       );
@@ -176,11 +217,9 @@ export class Ticker {
     const candidates = [...this.core.peers.values()].filter((p) => p.address !== '' && p.port > 0);
     const peer = candidates[Math.floor(Math.random() * candidates.length)];
     if (!peer) return;
-    try {
-      await this.out.exchange(peer);
-      await this.out.meetAll(await this.out.peerList(peer));
-    } catch {
-      // the failure detector deals with peers that do not answer
-    }
+    // Both at once: their answers then mostly wake this process once, not twice.
+    const [, list] = await Promise.allSettled([this.out.exchange(peer), this.out.peerList(peer)]);
+    // (A failed request is the failure detector's business.)
+    if (list.status === 'fulfilled') await this.out.meetAll(list.value);
   }
 }

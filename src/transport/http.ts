@@ -6,7 +6,7 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { DsnError, PeerError } from '../errors.js';
 import {
   type ListenOptions,
@@ -40,11 +40,17 @@ export class HttpTransport implements Transport {
   private server: Server | null = null;
   private readonly agent: Agent;
   private closed = false;
+  onHangup?: (address: string, port: number) => void;
+  /** Pooled sockets with a hangup listener already. */
+  private readonly watched = new WeakSet<Socket>();
 
   constructor(private readonly options: HttpTransportOptions = {}) {
     this.agent = new Agent({
       keepAlive: true,
-      keepAliveMsecs: 1000,
+      // TCP keep-alive probes on idle pooled sockets: the kernel's, not ours
+      // (the node pings at its own pace); Node's default of 1 s would have
+      // the kernel probe every idle connection every second.
+      keepAliveMsecs: 60_000,
       maxSockets: options.maxSocketsPerPeer ?? 8,
       maxFreeSockets: 4,
       scheduling: 'lifo',
@@ -54,10 +60,11 @@ export class HttpTransport implements Transport {
   async listen(handler: RequestHandler, opts: ListenOptions): Promise<number> {
     if (this.server) throw new DsnError('DSN_ERR_INTERNAL', 'transport is already listening');
     // Node checks header and request timeouts on this interval (30 s by
-    // default): a second keeps clients that never finish a request from
-    // holding sockets for long.
+    // default): 5 s keeps clients that never finish a request from holding
+    // sockets for long, without waking an idle process every second (on a
+    // small VM a wake-up costs about half a millisecond of CPU).
     const server = createServer(
-      { keepAlive: true, connectionsCheckingInterval: 1000 },
+      { keepAlive: true, connectionsCheckingInterval: 5000 },
       (req, res) => {
         this.serve(req, res, handler, opts.maxBodyBytes);
       },
@@ -65,7 +72,10 @@ export class HttpTransport implements Transport {
     server.maxConnections = this.options.maxConnections ?? 4096;
     server.headersTimeout = this.options.headersTimeoutMs ?? 5000;
     server.requestTimeout = this.options.requestTimeoutMs ?? 10_000;
-    server.keepAliveTimeout = 30_000;
+    // Peers' connections stay open between pings (up to half a minute apart
+    // in a network of a hundred): reconnecting costs more than an idle
+    // socket, and a peer closing one is how its end is noticed early.
+    server.keepAliveTimeout = 120_000;
     server.maxHeadersCount = 32;
     server.on('clientError', (_err, socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
@@ -146,6 +156,7 @@ export class HttpTransport implements Transport {
             body,
             remoteAddress: plainAddress(req.socket.remoteAddress),
             connection: req.socket,
+            onHangup: (listener) => hangup(req.socket, listener),
           }),
         )
         .then(
@@ -196,6 +207,13 @@ export class HttpTransport implements Transport {
           ),
         );
       }, options.timeoutMs);
+      req.once('socket', (socket: Socket) => {
+        if (this.watched.has(socket)) return;
+        this.watched.add(socket);
+        hangup(socket, () => {
+          if (!this.closed) this.onHangup?.(address, port);
+        });
+      });
       req.on('error', (err) => {
         clearTimeout(timer);
         reject(err instanceof PeerError ? err : networkError(address, port, err));
@@ -215,6 +233,18 @@ export class HttpTransport implements Transport {
       server.closeAllConnections();
     });
   }
+}
+
+/** Calls `listener` once when the far side closes `socket` (FIN or reset). */
+function hangup(socket: Socket, listener: () => void): void {
+  let called = false;
+  const once = () => {
+    if (called) return;
+    called = true;
+    listener();
+  };
+  socket.once('end', once);
+  socket.once('error', once);
 }
 
 function networkError(address: string, port: number, err: Error): PeerError {

@@ -17,6 +17,8 @@ import {
 export class MemoryNetwork {
   private readonly hosts = new Map<string, RequestHandler>();
   private readonly cut = new Set<string>();
+  /** Which transports sent requests to each host: told when it goes away. */
+  private readonly dialled = new Map<string, Set<MemoryTransport>>();
   private nextPort = 20000;
   blackhole = false;
 
@@ -45,7 +47,13 @@ export class MemoryNetwork {
 
   /** @internal */
   unbind(address: string, port: number): void {
-    this.hosts.delete(`${address}:${port}`);
+    const key = `${address}:${port}`;
+    this.hosts.delete(key);
+    // Like a process that ends: the kernel closes the connections to it.
+    for (const client of this.dialled.get(key) ?? []) {
+      queueMicrotask(() => client.onHangup?.(address, port));
+    }
+    this.dialled.delete(key);
   }
 
   /** @internal */
@@ -67,11 +75,15 @@ export class MemoryNetwork {
       throw new PeerError('DSN_ERR_PEER', `${address}:${port} unreachable`);
     }
     // One client transport stands for one connection.
+    const key = `${address}:${port}`;
+    const clients = this.dialled.get(key) ?? new Set<MemoryTransport>();
+    this.dialled.set(key, clients.add(from));
     return handler({
       path,
       body: Uint8Array.from(body),
       remoteAddress: from.address,
       connection: from,
+      onHangup: (listener) => from.onClose(listener),
     });
   }
 }
@@ -80,6 +92,8 @@ export class MemoryTransport implements Transport {
   readonly stats = newStats();
   private bound: number | null = null;
   private closed = false;
+  private readonly hangups: (() => void)[] = [];
+  onHangup?: (address: string, port: number) => void;
 
   constructor(
     private readonly network: MemoryNetwork,
@@ -116,5 +130,13 @@ export class MemoryTransport implements Transport {
     if (this.closed) return;
     this.closed = true;
     if (this.bound !== null) this.network.unbind(this.address, this.bound);
+    // Like sockets closed by a process that ends: the servers it talked to notice.
+    for (const listener of this.hangups.splice(0)) queueMicrotask(listener);
+  }
+
+  /** @internal Called once when this transport (its "connection") closes. */
+  onClose(listener: () => void): void {
+    if (this.closed) queueMicrotask(listener);
+    else this.hangups.push(listener);
   }
 }

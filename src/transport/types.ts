@@ -15,7 +15,15 @@ export interface IncomingRequest {
    * over the same keep-alive connection.
    */
   connection?: object;
+  /**
+   * Registers a function called once if the far side closes that connection
+   * (a peer's process ending closes its sockets). Optional: a transport
+   * without connections leaves it out.
+   */
+  onHangup?: HangupHook;
 }
+
+export type HangupHook = (listener: () => void) => void;
 
 export interface Response {
   status: number;
@@ -54,6 +62,11 @@ export interface Transport {
     body: Uint8Array,
     options: RequestOptions,
   ): Promise<Response>;
+  /**
+   * Set by the node: called when a connection this transport opened to
+   * `address:port` is closed from the far end (the process there ended).
+   */
+  onHangup?: (address: string, port: number) => void;
   /** Stops serving and drops pooled connections. Idempotent. */
   close(): Promise<void>;
   readonly stats: TransportStats;

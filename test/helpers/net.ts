@@ -9,7 +9,9 @@ import type { DSNodeCallbacks } from '../../src/server.js';
 export const FAST: Partial<Timing> = {
   tickMs: 300,
   probeIntervalMs: 300,
-  probeJitterMs: 150,
+  probeJitterMs: 300,
+  // Keeps the 300 ms interval up to 15 peers (see Timing.probesPerSecond).
+  probesPerSecond: 20,
   suspectProbeMs: 100,
   deadAfterMs: 900,
   requestTimeoutMs: 1000,

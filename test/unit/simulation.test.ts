@@ -93,6 +93,60 @@ describe('simulation on the in-memory transport', () => {
     await Promise.all(c.nodes.map((s) => s.stop()));
   });
 
+  it('a quiet network of 60 sends O(N) pings a second, not O(N²), and keeps everyone', async () => {
+    const c = await cluster(60);
+    await c.clock.advance(30_000);
+    assert.ok(allSee(c.nodes, c.ids()));
+    const gone: string[] = [];
+    for (const s of c.nodes) s.on('disconnect', (id) => gone.push(id));
+    const sent = () => c.nodes.reduce((n, s) => n + s.node.transport.stats.requestsSent, 0);
+    const before = sent();
+    await c.clock.advance(120_000);
+    const perSecond = (sent() - before) / 120;
+    // One ping per pair every 4–6 s would be 1770 pairs / 5 s ≈ 350 a second.
+    // The budget: about probesPerSecond (1) pings per node, plus gossip
+    // (UPDATE and PEERS every 3 s: 40 a second).
+    assert.ok(perSecond < 60 + 40 + 30, `${perSecond} requests a second`);
+    assert.ok(perSecond > 40, `${perSecond} requests a second: nobody pings any more?`);
+    assert.deepEqual(gone, []);
+    await Promise.all(c.nodes.map((s) => s.stop()));
+  });
+
+  it('in a network of 60 a killed node is still dropped within 10 s: its closed connections give it away', async () => {
+    const c = await cluster(60);
+    await c.clock.advance(30_000);
+    const victim = c.nodes[17] as DSNodeServer;
+    const live = c.nodes.filter((s) => s !== victim);
+    const gone = new Set<string>();
+    for (const s of live) s.on('disconnect', (id) => id === 'n17' && gone.add(s.nodeId()));
+    await victim.node.transport.close(); // its sockets close, as when a process is killed
+    // Its peers ping it at once; those that had not heard from it for 8 s
+    // drop it after two refused pings, the others once 8 s have passed.
+    await c.clock.advance(10_000);
+    assert.equal(gone.size, live.length);
+    await Promise.all(c.nodes.map((s) => s.stop()));
+  });
+
+  it('in a network of 60 an unreachable node (no connection closes) is dropped after its stretched interval', async () => {
+    const c = await cluster(60);
+    await c.clock.advance(30_000);
+    const victim = c.addr(23);
+    const live = c.nodes.filter((s) => s.nodeId() !== 'n23');
+    const gone = new Set<string>();
+    for (const s of live) s.on('disconnect', (id) => id === 'n23' && gone.add(s.nodeId()));
+    c.network.partition(
+      [victim],
+      live.map((_, i) => c.addr(i >= 23 ? i + 1 : i)),
+    );
+    await c.clock.advance(10_000);
+    assert.ok(gone.size < live.length, 'the interval is longer than 4–6 s at this size');
+    // Interval ≈ 59 peers / 2 pings a second ≈ 30 s, plus the offsets, plus
+    // 8 s of silence and two failed pings.
+    await c.clock.advance(60_000);
+    assert.equal(gone.size, live.length);
+    await Promise.all(c.nodes.map((s) => s.stop()));
+  });
+
   it("of two idle nodes only one pings: a PING on a peer's connection counts as its sign of life", async () => {
     const network = new MemoryNetwork();
     const clock = new FakeClock(Date.now());
