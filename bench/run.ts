@@ -1,6 +1,6 @@
 /**
  * npm run bench [-- --sizes 5,10,25,50,100 --mode process|inproc --updates 60
- *                   --throughput-seconds 10 --idle-seconds 10 --out bench/results]
+ *                   --throughput-seconds 10 --idle-seconds 60 --out bench/results]
  *
  * Starts N real nodes on 127.0.0.1 (AES on) and measures join, convergence,
  * throughput and cost; prints a table and writes JSON, markdown and an SVG
@@ -24,7 +24,7 @@ const { values: args } = parseArgs({
     updates: { type: 'string', default: '60' },
     'throughput-seconds': { type: 'string', default: '10' },
     'throughput-window': { type: 'string', default: '64' },
-    'idle-seconds': { type: 'string', default: '10' },
+    'idle-seconds': { type: 'string', default: '60' },
     out: { type: 'string', default: 'bench/results' },
     tag: { type: 'string', default: '' },
   },
