@@ -4,6 +4,9 @@ import type { NodeCore } from './core.js';
 import type { Outbound } from './outbound.js';
 import type { Peer } from './peers.js';
 
+/** Lost endpoints tried per tick at most (see reconnect). */
+const RECONNECTS_PER_TICK = 4;
+
 /**
  * The node's periodic work, on one timer that runs every
  * `timing.suspectProbeMs` (1 s by default), so that the pings due in a second
@@ -29,13 +32,12 @@ import type { Peer } from './peers.js';
  *   evicts a live peer; a killed one is gone in about 8–9 s, an unreachable
  *   one after its probe interval plus about 16 s.
  * - Gossip every `tickMs`: UPDATE the own State to one random peer (apply the
- *   State in its reply), then PEERS and meet everyone not known yet.
+ *   State in its reply) and, at the same time, PEERS; then meet everyone
+ *   not known yet.
  * - Reconnect: evicted peers and unanswered bootstrap endpoints are retried
  *   with exponential backoff (`reconnectMinMs` doubling to `reconnectMaxMs`),
  *   so two halves of a healed partition find each other again.
  */
-const RECONNECTS_PER_TICK = 4;
-
 export class Ticker {
   private timer: TimerHandle | null = null;
   private running = false;

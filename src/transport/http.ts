@@ -72,8 +72,8 @@ export class HttpTransport implements Transport {
     server.maxConnections = this.options.maxConnections ?? 4096;
     server.headersTimeout = this.options.headersTimeoutMs ?? 5000;
     server.requestTimeout = this.options.requestTimeoutMs ?? 10_000;
-    // Peers' connections stay open between pings (up to half a minute apart
-    // in a network of a hundred): reconnecting costs more than an idle
+    // Peers' connections stay open between pings (about a minute apart in a
+    // network of a hundred): reconnecting costs more than an idle
     // socket, and a peer closing one is how its end is noticed early.
     server.keepAliveTimeout = 120_000;
     server.maxHeadersCount = 32;
@@ -211,6 +211,8 @@ export class HttpTransport implements Transport {
         if (this.watched.has(socket)) return;
         this.watched.add(socket);
         hangup(socket, () => {
+          // (A socket whose answer said "Connection: close" is closed by
+          // the client itself first: no report, see test/integration/hangup.)
           if (!this.closed) this.onHangup?.(address, port);
         });
       });
