@@ -170,6 +170,7 @@ export class NodeCore {
     const now = this.clock.now();
     if (peer) {
       peer.ackedSeq = 0; // it may have restarted: it holds nothing of ours
+      peer.answeredFor = 0;
       peer.introduced = false;
       peer.address = address;
       peer.port = port;
@@ -191,6 +192,7 @@ export class NodeCore {
         introduced: false,
         behind: false,
         ackedSeq: 0,
+        answeredFor: 0,
       };
       this.peers.set(nodeId, peer);
       this.emit('peer', nodeId);

@@ -144,12 +144,19 @@ function onUpdate(core: NodeCore, payload: Uint8Array, req: IncomingRequest): Ui
   // which equals the placeholder held for it, and would otherwise not learn
   // this node's state until the next gossip round. A peer known to hold the
   // newest own State already gets an empty answer (a client takes both), so
-  // a writer does not decode N−1 copies of states it has.
+  // a writer does not decode N−1 copies of states it has. Once answered, the
+  // peer is taken to hold it (ackedSeq) — unless it sends the very same
+  // State again: then the answer may have been lost (a timeout, a retry),
+  // and it gets the own State again.
   const first = peer.state.packet.lastUpdate === 0;
   const outcome = core.offer(peer, s);
   if (outcome !== 'stale') authenticated(core, peer, req);
-  const answer = (outcome === 'taken' || first) && peer.ackedSeq < core.seq;
-  return answer ? core.ownStateBytes() : EMPTY;
+  const resent = outcome === 'stale' && s.lastUpdate === peer.answeredFor;
+  const answer = ((outcome === 'taken' || first) && peer.ackedSeq < core.seq) || resent;
+  if (!answer) return EMPTY;
+  peer.ackedSeq = core.seq;
+  peer.answeredFor = s.lastUpdate;
+  return core.ownStateBytes();
 }
 
 function onData(core: NodeCore, payload: Uint8Array, req: IncomingRequest): Uint8Array {

@@ -46,7 +46,10 @@ export class Outbound {
    * the peer's State from the reply. A 401 means the peer does not know this
    * node (it forgot it, or restarted): say Hello again and resend once.
    */
-  async exchange(peer: Peer, payload: Uint8Array = this.core.ownStateBytes()): Promise<void> {
+  async exchange(peer: Peer, payload?: Uint8Array): Promise<void> {
+    // Sending the current own State: once it is through, the peer holds it.
+    const seq = payload ? 0 : this.core.seq;
+    payload ??= this.core.ownStateBytes();
     let reply: Uint8Array;
     try {
       reply = await this.rpc.call(peer.address, peer.port, MsgType.UPDATE, payload);
@@ -57,6 +60,7 @@ export class Outbound {
     }
     this.core.heard(peer);
     peer.introduced = true;
+    peer.ackedSeq = Math.max(peer.ackedSeq, seq);
     if (reply.length > 0) this.core.offerReply(peer, decodeState(reply, this.core.limits));
   }
 

@@ -28,8 +28,10 @@ export interface Peer {
   hungUp: boolean;
   /** The last push of the own State to it failed: it gets the newest when heard from again. */
   behind: boolean;
-  /** The newest own State (NodeCore.seq) it is known to hold; 0 after it said Hello. */
+  /** The newest own State (NodeCore.seq) it holds, as far as this node knows; 0 after it said Hello. */
   ackedSeq: number;
+  /** `last_update` of its State that this node last answered with the own State (0: none). */
+  answeredFor: number;
 }
 
 /**
