@@ -220,10 +220,9 @@ export class DSNode {
   private senderFor(peer: Peer): CoalescingSender<OwnState> {
     let s = this.senders.get(peer);
     if (!s) {
-      s = new CoalescingSender(async ({ seq, payload }) => {
+      s = new CoalescingSender(async (state) => {
         try {
-          await this.out.exchange(peer, payload);
-          peer.ackedSeq = Math.max(peer.ackedSeq, seq);
+          await this.out.exchange(peer, state);
         } catch (err) {
           // Tried and given up (the retries are in Rpc): send the newest
           // State again as soon as the peer shows a sign of life.

@@ -42,14 +42,13 @@ export class Outbound {
   }
 
   /**
-   * UPDATE with the own State (or `payload`, a given encoding of it); applies
-   * the peer's State from the reply. A 401 means the peer does not know this
+   * UPDATE with the current own State (or `sent`: a given one, with its
+   * number); applies the peer's State from the reply, and notes that the
+   * peer now holds this node's State up to that number (ackedSeq). A 401 means the peer does not know this
    * node (it forgot it, or restarted): say Hello again and resend once.
    */
-  async exchange(peer: Peer, payload?: Uint8Array): Promise<void> {
-    // Sending the current own State: once it is through, the peer holds it.
-    const seq = payload ? 0 : this.core.seq;
-    payload ??= this.core.ownStateBytes();
+  async exchange(peer: Peer, sent?: { seq: number; payload: Uint8Array }): Promise<void> {
+    const { seq, payload } = sent ?? { seq: this.core.seq, payload: this.core.ownStateBytes() };
     let reply: Uint8Array;
     try {
       reply = await this.rpc.call(peer.address, peer.port, MsgType.UPDATE, payload);
@@ -60,6 +59,7 @@ export class Outbound {
     }
     this.core.heard(peer);
     peer.introduced = true;
+    // Once through, the peer holds that State (or a newer one).
     peer.ackedSeq = Math.max(peer.ackedSeq, seq);
     if (reply.length > 0) this.core.offerReply(peer, decodeState(reply, this.core.limits));
   }
@@ -178,7 +178,7 @@ const noop = () => {};
 const MEETS_AT_ONCE = 4;
 
 /** Runs at most `width` tasks at a time, the others in order of arrival. */
-export class Limiter {
+class Limiter {
   private running = 0;
   private readonly waiting: (() => void)[] = [];
 

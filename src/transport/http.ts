@@ -6,7 +6,7 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { type AddressInfo, Socket } from 'node:net';
 import { DsnError, PeerError } from '../errors.js';
 import {
   type ListenOptions,
@@ -41,8 +41,6 @@ export class HttpTransport implements Transport {
   private readonly agent: Agent;
   private closed = false;
   onHangup?: (address: string, port: number) => void;
-  /** Pooled sockets with a hangup listener already. */
-  private readonly watched = new WeakSet<Socket>();
 
   constructor(private readonly options: HttpTransportOptions = {}) {
     this.agent = new Agent({
@@ -55,6 +53,19 @@ export class HttpTransport implements Transport {
       maxFreeSockets: 4,
       scheduling: 'lifo',
     });
+    // Every socket the agent opens reports its end once (not per request).
+    // (A socket whose answer said "Connection: close" is closed by the
+    // client itself first: no report, see test/integration/hangup.)
+    const open = this.agent.createConnection.bind(this.agent);
+    this.agent.createConnection = (opts, callback) => {
+      const socket = open(opts, callback);
+      if (socket instanceof Socket) {
+        hangup(socket, () => {
+          if (!this.closed) this.onHangup?.(String(opts.host), Number(opts.port));
+        });
+      }
+      return socket;
+    };
   }
 
   async listen(handler: RequestHandler, opts: ListenOptions): Promise<number> {
@@ -207,15 +218,6 @@ export class HttpTransport implements Transport {
           ),
         );
       }, options.timeoutMs);
-      req.once('socket', (socket: Socket) => {
-        if (this.watched.has(socket)) return;
-        this.watched.add(socket);
-        hangup(socket, () => {
-          // (A socket whose answer said "Connection: close" is closed by
-          // the client itself first: no report, see test/integration/hangup.)
-          if (!this.closed) this.onHangup?.(address, port);
-        });
-      });
       req.on('error', (err) => {
         clearTimeout(timer);
         reject(err instanceof PeerError ? err : networkError(address, port, err));
