@@ -1,0 +1,270 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { DsnError } from '../errors.js';
+import { type Head, HttpError, keepsAlive, MessageReader, reason } from './http1.js';
+import {
+  type ListenOptions,
+  plainAddress,
+  type RequestHandler,
+  type Response,
+  type TransportStats,
+} from './types.js';
+
+export interface ServerLimits {
+  /** Most bytes of a request head. */
+  maxHeadBytes: number;
+  /** Time allowed for a request's head, and for the whole request, in ms. */
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this long, in ms. */
+  keepAliveTimeoutMs: number;
+  /** How often the timeouts above are checked, in ms. */
+  checkIntervalMs: number;
+  /** Most open connections at once; more are closed on arrival. */
+  maxConnections: number;
+}
+
+/** One client connection: requests are answered one at a time, in order. */
+interface Conn {
+  socket: Socket;
+  reader: MessageReader;
+  busy: boolean;
+  /** When the request being read began (first byte), or 0. */
+  startedAt: number;
+  lastActive: number;
+  /** The far side ended its half: answer what was read, then close. */
+  ended: boolean;
+  closing: boolean;
+}
+
+/**
+ * The peer protocol's HTTP/1.1 server on plain sockets (see http1.ts for
+ * why). POST only; bodies bounded (413, before a byte of an oversized
+ * declared body is read); heads bounded (431); slow requests cut off (408);
+ * pipelined requests answered in order; a handler that throws answers 500.
+ * Timeouts are checked by one timer per server, not one per request.
+ */
+export class PeerHttpServer {
+  private server: Server | null = null;
+  private readonly conns = new Set<Conn>();
+  private sweep: ReturnType<typeof setInterval> | null = null;
+
+  constructor(
+    private readonly handler: RequestHandler,
+    private readonly opts: ListenOptions,
+    private readonly stats: TransportStats,
+    private readonly limits: ServerLimits,
+  ) {}
+
+  async listen(): Promise<number> {
+    const server = createServer({ allowHalfOpen: true, noDelay: true }, (s) => this.accept(s));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err: NodeJS.ErrnoException) => {
+        this.server = null;
+        reject(listenError(err, this.opts));
+      });
+      server.listen(this.opts.port, this.opts.host, () => {
+        server.removeAllListeners('error');
+        server.on('error', () => {});
+        resolve();
+      });
+    });
+    this.sweep = setInterval(() => this.checkTimeouts(), this.limits.checkIntervalMs);
+    this.sweep.unref();
+    const address = server.address();
+    return typeof address === 'object' && address ? address.port : this.opts.port;
+  }
+
+  async close(): Promise<void> {
+    if (this.sweep) clearInterval(this.sweep);
+    this.sweep = null;
+    const server = this.server;
+    this.server = null;
+    for (const c of this.conns) c.socket.destroy();
+    this.conns.clear();
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private accept(socket: Socket): void {
+    if (this.conns.size >= this.limits.maxConnections) {
+      socket.destroy();
+      return;
+    }
+    const now = Date.now();
+    const reader = new MessageReader('request', {
+      maxHeadBytes: this.limits.maxHeadBytes,
+      maxBodyBytes: this.opts.maxBodyBytes,
+    });
+    const conn: Conn = {
+      socket,
+      reader,
+      busy: false,
+      startedAt: 0,
+      lastActive: now,
+      ended: false,
+      closing: false,
+    };
+    reader.onHead = (head) => this.continueIfAsked(conn, head);
+    this.conns.add(conn);
+    socket.on('data', (chunk: Buffer) => {
+      if (conn.closing) return;
+      conn.lastActive = Date.now();
+      if (!reader.started) conn.startedAt = conn.lastActive;
+      reader.push(chunk);
+      // Requests pipelined behind one being answered wait in the kernel.
+      if (conn.busy && reader.buffered > MAX_UNREAD) socket.pause();
+      this.pump(conn);
+    });
+    socket.on('end', () => {
+      conn.ended = true;
+      if (!conn.busy) this.finish(conn);
+    });
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => this.conns.delete(conn));
+  }
+
+  /** Answers every complete request read so far, one at a time. */
+  private pump(conn: Conn): void {
+    while (!conn.busy && !conn.closing) {
+      let msg: ReturnType<MessageReader['next']>;
+      try {
+        msg = conn.reader.next();
+      } catch (err) {
+        const e = err instanceof HttpError ? err : new HttpError(400, 'bad request');
+        this.write(conn, e.status, e.message, true);
+        return;
+      }
+      if (!msg) {
+        if (!conn.reader.started) conn.startedAt = 0;
+        if (conn.ended) this.finish(conn);
+        return;
+      }
+      conn.startedAt = conn.reader.started ? Date.now() : 0;
+      const { head, body } = msg;
+      const keep = keepsAlive(head);
+      if (head.line[0] !== 'POST') {
+        this.write(conn, 405, 'method not allowed', !keep);
+        continue;
+      }
+      this.stats.requestsServed++;
+      conn.busy = true;
+      const path = head.line[1].split('?')[0] as string;
+      const socket = conn.socket;
+      Promise.resolve()
+        .then(() =>
+          this.handler({
+            path,
+            body,
+            remoteAddress: plainAddress(socket.remoteAddress),
+            connection: socket,
+            onHangup: (listener) => onFarEnd(socket, listener),
+          }),
+        )
+        .then(
+          (r: Response) => r,
+          () => ({ status: 500, body: Buffer.from('internal error') }),
+        )
+        .then((r) => {
+          conn.busy = false;
+          this.write(conn, r.status, r.body, !keep);
+          if (conn.socket.isPaused() && conn.socket.writableLength <= MAX_UNSENT)
+            conn.socket.resume();
+          this.pump(conn);
+        });
+    }
+  }
+
+  /** "Expect: 100-continue": say go on before the client sends the body. */
+  private continueIfAsked(conn: Conn, head: Head): void {
+    if ((head.headers.get('expect') ?? '').toLowerCase() === '100-continue' && head.v11) {
+      conn.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
+    }
+  }
+
+  /** Answers; `close` ends the connection after it (refusals of malformed requests, timeouts). */
+  private write(conn: Conn, status: number, body: Uint8Array | string, close: boolean): void {
+    const socket = conn.socket;
+    if (conn.closing || socket.destroyed) return;
+    const text = typeof body === 'string';
+    const b = text ? Buffer.from(body) : body;
+    const head =
+      `HTTP/1.1 ${status} ${reason(status)}\r\n` +
+      `Date: ${httpDate()}\r\n` +
+      `Content-Type: ${text ? 'text/plain; charset=utf-8' : 'application/octet-stream'}\r\n` +
+      `Content-Length: ${b.length}\r\n` +
+      (close ? 'Connection: close\r\n' : '') +
+      '\r\n';
+    socket.write(Buffer.concat([Buffer.from(head, 'latin1'), b]));
+    conn.lastActive = Date.now();
+    if (close) {
+      conn.closing = true;
+      socket.end();
+      // A client that keeps sending after a refusal is not read any further.
+      socket.once('finish', () => socket.destroy());
+    } else if (socket.writableLength > MAX_UNSENT) {
+      // A client that pipelines without reading its answers waits for them.
+      socket.pause();
+      socket.once('drain', () => socket.resume());
+    }
+  }
+
+  /** The client ended its half and nothing is pending: close ours. */
+  private finish(conn: Conn): void {
+    if (conn.closing) return;
+    conn.closing = true;
+    conn.socket.end();
+  }
+
+  private checkTimeouts(): void {
+    const now = Date.now();
+    for (const c of this.conns) {
+      if (c.closing || c.busy) continue;
+      if (c.reader.started && c.startedAt > 0) {
+        const limit = c.reader.inBody ? this.limits.requestTimeoutMs : this.limits.headersTimeoutMs;
+        if (now - c.startedAt > limit) this.write(c, 408, 'request timed out', true);
+      } else if (now - c.lastActive > this.limits.keepAliveTimeoutMs) {
+        this.finish(c);
+      }
+    }
+  }
+}
+
+/** Bytes of pipelined requests read ahead, and of answers not yet sent, before a client is paused. */
+const MAX_UNREAD = 256 * 1024;
+const MAX_UNSENT = 1024 * 1024;
+
+/** Calls `listener` once when the far side closes `socket` (FIN or reset). */
+export function onFarEnd(socket: Socket, listener: () => void): void {
+  let called = false;
+  const once = () => {
+    if (called) return;
+    called = true;
+    listener();
+  };
+  socket.once('end', once);
+  socket.once('error', once);
+}
+
+function listenError(err: NodeJS.ErrnoException, opts: ListenOptions): DsnError {
+  const what = `${opts.host}:${opts.port}`;
+  const message =
+    err.code === 'EADDRINUSE'
+      ? `port ${opts.port} is already in use (${what})`
+      : err.code === 'EACCES'
+        ? `no permission to listen on ${what}`
+        : `cannot listen on ${what}: ${err.message}`;
+  return new DsnError('DSN_ERR_CONFIG', message, { cause: err });
+}
+
+let dateSecond = 0;
+let dateText = '';
+/** The Date field, formatted once a second. */
+function httpDate(): string {
+  const now = Date.now();
+  const second = Math.floor(now / 1000);
+  if (second !== dateSecond) {
+    dateSecond = second;
+    dateText = new Date(now).toUTCString();
+  }
+  return dateText;
+}
