@@ -102,7 +102,8 @@ export class DSNode {
       timestamps,
       emit,
     );
-    const transport = config.transport ?? new HttpTransport();
+    const transport =
+      config.transport ?? new HttpTransport({ maxResponseBytes: config.limits.maxBodyBytes });
     const node = new DSNode(core, transport, new AbortController(), clock);
     core.port = await transport.listen(createHandler(core), {
       host: config.host,

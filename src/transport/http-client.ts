@@ -206,8 +206,7 @@ export class PeerHttpClient {
       // An interim answer (100 Continue): the real one follows.
       while (msg && Number(msg.head.line[1]) < 200) msg = conn.reader.next();
     } catch (err) {
-      this.drop(conn);
-      this.fail(call, badAnswer(call, err as Error));
+      this.fail(call, badAnswer(call, err as Error)); // closes the connection too
       return;
     }
     if (!msg) return;
@@ -218,7 +217,6 @@ export class PeerHttpClient {
     this.done(call, { status: Number(msg.head.line[1]), body: msg.body });
     if (!reusable) {
       this.drop(conn);
-      this.next(conn.pool);
       return;
     }
     const waiting = conn.pool.waiting.shift();
@@ -274,6 +272,8 @@ export class PeerHttpClient {
     conn.call = null;
     this.forget(conn);
     if (call) this.fail(call, unreachable(call, null));
+    // Its place is free: a call waiting for one goes now.
+    this.next(conn.pool);
   }
 
   /** Starts a call that waited for a connection to this endpoint. */

@@ -120,7 +120,9 @@ export class MessageReader {
     }
     const end = this.buf.indexOf(HEAD_END);
     if (end < 0) {
-      if (this.buf.length > this.limits.maxHeadBytes) throw new HttpError(431, 'head too large');
+      // (Up to 3 bytes of the blank line that ends the head may be in already.)
+      if (this.buf.length > this.limits.maxHeadBytes + 3)
+        throw new HttpError(431, 'head too large');
       return false;
     }
     if (end > this.limits.maxHeadBytes) throw new HttpError(431, 'head too large');
