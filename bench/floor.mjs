@@ -2,8 +2,10 @@
 // request between two processes cost here.
 //   node bench/floor.mjs
 // Prints CPU per wake-up of 50 idle processes with a 1 s timer, and CPU per
-// request (client and server process) for a raw TCP echo and an HTTP POST
-// with a keep-alive agent, requests 20 ms apart so each one wakes both sides.
+// request (client and server process) for a raw TCP echo, an HTTP POST
+// through node:http (keep-alive agent) and one through this project's
+// transport (dist/, HTTP framed on plain sockets; run `npm run build` first),
+// requests 20 ms apart so each one wakes both sides.
 import { fork } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
@@ -25,17 +27,29 @@ if (role === 'timer') {
   process.on('message', () => process.send({ cpu: cpu() }));
 } else if (role === 'server') {
   const reply = () => process.send({ cpu: cpu() });
-  const server =
-    kind === 'tcp'
-      ? net.createServer((c) => c.on('data', (d) => c.write(d)))
-      : http.createServer({ keepAlive: true }, (req, res) => {
-          req.resume();
-          req.on('end', () => {
-            res.writeHead(200, { 'Content-Length': 48 });
-            res.end(Buffer.alloc(48));
+  if (kind === 'dsn') {
+    const { HttpTransport } = await import('../dist/index.js');
+    const t = new HttpTransport();
+    const answer = { status: 200, body: Buffer.alloc(48) };
+    const port = await t.listen(() => answer, {
+      host: '127.0.0.1',
+      port: 0,
+      maxBodyBytes: 1 << 20,
+    });
+    process.send({ port });
+  } else {
+    const server =
+      kind === 'tcp'
+        ? net.createServer((c) => c.on('data', (d) => c.write(d)))
+        : http.createServer({ keepAlive: true }, (req, res) => {
+            req.resume();
+            req.on('end', () => {
+              res.writeHead(200, { 'Content-Length': 48 });
+              res.end(Buffer.alloc(48));
+            });
           });
-        });
-  server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
+    server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
+  }
   process.on('message', reply);
 } else {
   const me = new URL(import.meta.url).pathname;
@@ -49,13 +63,21 @@ if (role === 'timer') {
   console.log(`timer wake-up (50 idle processes, 1/s): ${(used / 500).toFixed(0)} µs CPU each`);
   for (const t of timers) t.kill();
   // 2. One request between two processes.
-  for (const k of ['tcp', 'http']) {
+  for (const k of ['tcp', 'http', 'dsn']) {
     const srv = fork(me, ['server', k]);
     const port = await new Promise((r) => srv.once('message', (m) => r(m.port)));
     const agent = new http.Agent({ keepAlive: true });
     const sock = k === 'tcp' ? net.connect(port, '127.0.0.1') : null;
+    // (Loaded here, not at the top: the 50 timer processes above must not load it.)
+    const dsn = k === 'dsn' ? new (await import('../dist/index.js')).HttpTransport() : null;
     const one = () =>
       new Promise((resolve) => {
+        if (dsn) {
+          dsn
+            .request('127.0.0.1', port, '/ping', Buffer.alloc(48), { timeoutMs: 2000 })
+            .then(resolve);
+          return;
+        }
         if (sock) {
           sock.once('data', resolve);
           sock.write(Buffer.alloc(200));
@@ -78,9 +100,10 @@ if (role === 'timer') {
     const client = (cpu() - c0) / n;
     const server = ((await ask(srv)) - s0) / n;
     console.log(
-      `${k} request, 20 ms apart: client ${client.toFixed(0)} µs, server ${server.toFixed(0)} µs CPU`,
+      `${{ tcp: 'raw TCP echo', http: 'node:http POST', dsn: 'dsn transport POST' }[k]}, 20 ms apart: client ${client.toFixed(0)} µs, server ${server.toFixed(0)} µs CPU`,
     );
     sock?.destroy();
+    await dsn?.close();
     agent.destroy();
     srv.kill();
   }
