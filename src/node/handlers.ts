@@ -29,36 +29,51 @@ const OK = text('OK');
 const UNIFORM: Response = { status: 401, body: text('not authorized') };
 const KEEPS_CODE = new Set(['DSN_ERR_VERSION', 'DSN_ERR_OWN_ORIGIN', 'DSN_ERR_STOPPED']);
 
-/** The node's request handler: `(path, body, remote IP) → (status, body)`; never throws. */
-export function createHandler(core: NodeCore): (req: IncomingRequest) => Promise<Response> {
-  return async (req) => {
+/**
+ * The node's request handler: `(path, body, remote IP) → (status, body)`;
+ * never throws. Synchronous but for a Hello, which may have to check where
+ * a peer answers first (no promise per message on the hot path).
+ */
+export function createHandler(
+  core: NodeCore,
+): (req: IncomingRequest) => Response | Promise<Response> {
+  const ok = (type: MsgType, out: Uint8Array): Response => ({
+    status: 200,
+    body: core.envelope.seal(frame(type, out)),
+  });
+  const refused = (err: unknown): Response => {
+    const status = httpStatusOf(err);
+    if (!(err instanceof DsnError) || (status >= 500 && !KEEPS_CODE.has(err.code))) {
+      return { status: 500, body: text('internal error') };
+    }
+    if (core.envelope.encrypted && !KEEPS_CODE.has(err.code)) return UNIFORM;
+    return { status, body: text(err.message.slice(0, 200)) };
+  };
+  return (req) => {
     const type = typeOfPath(req.path);
     if (type === undefined) return { status: 404, body: text('not found') };
     if (req.body.length === 0) return { status: 400, body: text('empty body') };
     try {
       const payload = unframe(core.envelope.open(req.body), type);
-      const out = await dispatch(core, type, payload, req);
-      return { status: 200, body: core.envelope.seal(frame(type, out)) };
-    } catch (err) {
-      const status = httpStatusOf(err);
-      if (!(err instanceof DsnError) || (status >= 500 && !KEEPS_CODE.has(err.code))) {
-        return { status: 500, body: text('internal error') };
+      if (type === MsgType.HELLO) {
+        return onHello(core, payload, req).then((out) => ok(type, out), refused);
       }
-      if (core.envelope.encrypted && !KEEPS_CODE.has(err.code)) return UNIFORM;
-      return { status, body: text(err.message.slice(0, 200)) };
+      return ok(type, dispatch(core, type, payload, req));
+    } catch (err) {
+      return refused(err);
     }
   };
 }
 
-async function dispatch(
+function dispatch(
   core: NodeCore,
   type: MsgType,
   payload: Uint8Array,
   req: IncomingRequest,
-): Promise<Uint8Array> {
+): Uint8Array {
   switch (type) {
     case MsgType.HELLO:
-      return onHello(core, payload, req);
+      throw new DsnError('DSN_ERR_INTERNAL', 'a Hello is answered asynchronously');
     case MsgType.PEERS:
       return onPeers(core, payload, req);
     case MsgType.UPDATE:

@@ -34,7 +34,7 @@ export class Rpc {
     payload: Uint8Array,
     opts: CallOptions = {},
   ): Promise<Uint8Array> {
-    const body = this.envelope.seal(frame(type, payload));
+    const body = this.seal(type, payload);
     const tries = opts.tries ?? this.timing.tries;
     const timeoutMs = opts.timeoutMs ?? Math.max(this.timing.requestTimeoutMs, body.length / 1000);
     for (let attempt = 1; ; attempt++) {
@@ -52,6 +52,21 @@ export class Rpc {
       }
     }
   }
+
+  /**
+   * Frames and encrypts, once per payload: an update fanned out to every
+   * peer (the same bytes each time) is sealed once and the same ciphertext
+   * goes to all of them — they all hold the key anyway, and an onlooker
+   * learns nothing the sizes and timing did not tell it already.
+   */
+  private seal(type: MsgType, payload: Uint8Array): Uint8Array {
+    const last = this.lastSealed;
+    if (last && last.payload === payload && last.type === type) return last.body;
+    const body = this.envelope.seal(frame(type, payload));
+    this.lastSealed = { type, payload, body };
+    return body;
+  }
+  private lastSealed: { type: MsgType; payload: Uint8Array; body: Uint8Array } | null = null;
 
   private async once(
     address: string,

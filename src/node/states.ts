@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha } from '../crypto/signing.js';
 import type { State } from '../wire/packets.js';
 import type { StateMap } from '../wire/pyjson.js';
 
@@ -11,7 +11,7 @@ export interface HeldState {
 }
 
 export function hashOf(stateJson: string): string {
-  return createHash('sha256').update(stateJson).digest('hex');
+  return sha('sha256', Buffer.from(stateJson)).toString('hex');
 }
 
 /** The placeholder kept for a peer just met: last_update 0, no signature, `{}`. */

@@ -147,31 +147,39 @@ export class PeerHttpServer {
         continue;
       }
       this.stats.requestsServed++;
-      conn.busy = true;
-      const path = head.line[1].split('?')[0] as string;
-      const socket = conn.socket;
-      Promise.resolve()
-        .then(() =>
-          this.handler({
-            path,
-            body,
-            remoteAddress: plainAddress(socket.remoteAddress),
-            connection: socket,
-            onHangup: (listener) => onFarEnd(socket, listener),
-          }),
-        )
-        .then(
-          (r: Response) => r,
-          () => ({ status: 500, body: Buffer.from('internal error') }),
-        )
-        .then((r) => {
+      const r = this.call(conn.socket, head.line[1], body);
+      if (r instanceof Promise) {
+        conn.busy = true;
+        void r.then((res) => {
           conn.busy = false;
-          this.write(conn, r.status, r.body, !keep);
-          if (conn.socket.isPaused() && conn.socket.writableLength <= MAX_UNSENT)
-            conn.socket.resume();
+          this.answer(conn, res, keep);
           this.pump(conn);
         });
+        return;
+      }
+      this.answer(conn, r, keep);
     }
+  }
+
+  /** Runs the handler; a throw or a rejection becomes a 500. */
+  private call(socket: Socket, target: string, body: Buffer): Response | Promise<Response> {
+    try {
+      const r = this.handler({
+        path: target.split('?')[0] as string,
+        body,
+        remoteAddress: plainAddress(socket.remoteAddress),
+        connection: socket,
+        onHangup: (listener) => onFarEnd(socket, listener),
+      });
+      return r instanceof Promise ? r.catch(() => INTERNAL) : r;
+    } catch {
+      return INTERNAL;
+    }
+  }
+
+  private answer(conn: Conn, r: Response, keep: boolean): void {
+    this.write(conn, r.status, r.body, !keep);
+    if (conn.socket.isPaused() && conn.socket.writableLength <= MAX_UNSENT) conn.socket.resume();
   }
 
   /** "Expect: 100-continue": say go on before the client sends the body. */
@@ -228,6 +236,8 @@ export class PeerHttpServer {
     }
   }
 }
+
+const INTERNAL: Response = { status: 500, body: Buffer.from('internal error') };
 
 /** Bytes of pipelined requests read ahead, and of answers not yet sent, before a client is paused. */
 const MAX_UNREAD = 256 * 1024;

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { createEnvelope } from '../../src/crypto/envelope.js';
@@ -218,6 +219,50 @@ describe('envelope: properties', () => {
         assert.notDeepEqual(a.subarray(0, 16), b.subarray(0, 16));
         assert.deepEqual(new Uint8Array(env.open(a)), x);
       }),
+    );
+  });
+  it('is AES-128-CBC with PKCS#7 exactly as node:crypto does it, both ways', () => {
+    const key = Buffer.from('000102030405060708090a0b0c0d0e0f', 'hex');
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 300 }),
+        fc.uint8Array({ minLength: 16, maxLength: 16 }),
+        (x, iv) => {
+          const c = createCipheriv('aes-128-cbc', key, iv);
+          const expected = Buffer.concat([iv, c.update(x), c.final()]);
+          assert.deepEqual(Buffer.from(env.seal(x, iv)), expected);
+          assert.deepEqual(Buffer.from(env.open(expected)), Buffer.from(x));
+        },
+      ),
+    );
+  });
+  it('refuses exactly the bodies node:crypto cannot decrypt (bad padding)', () => {
+    const key = Buffer.from('000102030405060708090a0b0c0d0e0f', 'hex');
+    const openssl = (body: Uint8Array) => {
+      try {
+        const d = createDecipheriv('aes-128-cbc', key, body.subarray(0, 16));
+        return Buffer.concat([d.update(body.subarray(16)), d.final()]);
+      } catch {
+        return null;
+      }
+    };
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 2, max: 6 }),
+        fc.uint8Array({ minLength: 96, maxLength: 96 }),
+        (n, bytes) => {
+          const body = bytes.subarray(0, n * 16);
+          let ours: Buffer | null;
+          try {
+            ours = Buffer.from(env.open(body));
+          } catch (err) {
+            assert.ok(err instanceof DecodeError);
+            ours = null;
+          }
+          assert.deepEqual(ours, openssl(body));
+        },
+      ),
+      { numRuns: 2000 },
     );
   });
   it('garbage and truncated bodies are refused with one error', () => {
