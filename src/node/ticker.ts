@@ -1,5 +1,5 @@
 import type { Clock, TimerHandle } from '../clock.js';
-import { DsnError } from '../errors.js';
+import { DsnError, PeerError } from '../errors.js';
 import type { NodeCore } from './core.js';
 import type { Outbound } from './outbound.js';
 import type { Peer } from './peers.js';
@@ -219,8 +219,20 @@ export class Ticker {
     const candidates = [...this.core.peers.values()].filter((p) => p.address !== '' && p.port > 0);
     const peer = candidates[Math.floor(Math.random() * candidates.length)];
     if (!peer) return;
+    // A peer known to hold the newest own State (it took it, or answered it)
+    // gets no UPDATE: its answer would be empty, and in a quiet network that
+    // halves gossip's requests. If it lost the State without a new Hello (a
+    // node that evicted this one), its 401 to PEERS says so: then meet again.
+    const holds = peer.ackedSeq >= this.core.seq;
     // Both at once: their answers then mostly wake this process once, not twice.
-    const [, list] = await Promise.allSettled([this.out.exchange(peer), this.out.peerList(peer)]);
+    const [, list] = await Promise.allSettled([
+      holds ? null : this.out.exchange(peer),
+      this.out.peerList(peer).catch(async (err: unknown) => {
+        if (!holds || !(err instanceof PeerError) || err.status !== 401) throw err;
+        await this.out.meet(peer.address, peer.port);
+        return this.out.peerList(peer);
+      }),
+    ]);
     // (A failed request is the failure detector's business.)
     if (list.status === 'fulfilled') await this.out.meetAll(list.value);
   }

@@ -105,10 +105,49 @@ describe('simulation on the in-memory transport', () => {
     const perSecond = (sent() - before) / 120;
     // One ping per pair every 4–6 s would be 1770 pairs / 5 s ≈ 350 a second.
     // The budget: about probesPerSecond (1) pings per node, plus gossip
-    // (UPDATE and PEERS every 3 s: 40 a second).
-    assert.ok(perSecond < 60 + 40 + 30, `${perSecond} requests a second`);
+    // (PEERS every 3 s: 20 a second; no UPDATE to peers holding the state).
+    assert.ok(perSecond < 60 + 20 + 30, `${perSecond} requests a second`);
     assert.ok(perSecond > 40, `${perSecond} requests a second: nobody pings any more?`);
     assert.deepEqual(gone, []);
+    await Promise.all(c.nodes.map((s) => s.stop()));
+  });
+
+  it('gossip sends no UPDATE to peers that hold the newest state; PEERS go on', async () => {
+    const c = await cluster(8);
+    await c.clock.advance(30_000);
+    const paths = new Map<string, number>();
+    for (const s of c.nodes) {
+      const t = s.node.transport;
+      const request = t.request.bind(t);
+      t.request = (address, port, path, body, options) => {
+        paths.set(path, (paths.get(path) ?? 0) + 1);
+        return request(address, port, path, body, options);
+      };
+    }
+    await c.clock.advance(60_000);
+    assert.equal(paths.get('/update') ?? 0, 0, 'UPDATEs in a quiet network');
+    // Every node gossips every 3 s: 8 nodes × 20 rounds of PEERS.
+    assert.ok((paths.get('/peers') ?? 0) >= 8 * 15, `${paths.get('/peers')} PEERS`);
+    // An update still goes out, to everyone.
+    await (c.nodes[3] as DSNodeServer).updateData('k', 'v');
+    assert.equal(paths.get('/update'), 7);
+    await Promise.all(c.nodes.map((s) => s.stop()));
+  });
+
+  it('a peer that dropped this node without a word (as a Python node evicts) gets it back through gossip', async () => {
+    const c = await cluster(2);
+    const [a, b] = c.nodes as [DSNodeServer, DSNodeServer];
+    await a.updateData('k', 'v');
+    await c.clock.advance(10_000);
+    assert.equal(b.readData('n0', 'k'), 'v');
+    // b forgets a — address book and state — and tells nobody. a still
+    // believes b holds its newest state, so its gossip carries no UPDATE:
+    // b's 401 to PEERS is what tells a to say Hello and send it again.
+    b.node.core.peers.delete('n0');
+    assert.equal(b.readData('n0', 'k'), null);
+    await c.clock.advance(10_000);
+    assert.equal(b.readData('n0', 'k'), 'v');
+    assert.ok(b.peers().includes('n0'));
     await Promise.all(c.nodes.map((s) => s.stop()));
   });
 
