@@ -141,7 +141,10 @@ export class PeerHttpClient {
 
   /** Sends on an idle connection, a new one, or queues the call. */
   private dispatch(pool: Pool, call: Call): void {
-    if (this.closed) return this.fail(call, stopped());
+    if (this.closed) {
+      this.fail(call, stopped());
+      return;
+    }
     const idle = pool.idle.pop();
     if (idle) this.send(idle, call);
     else if (pool.open < this.limits.maxSocketsPerPeer) this.send(this.open(pool), call);

@@ -17,7 +17,7 @@ export interface ServerLimits {
   requestTimeoutMs: number;
   /** An idle keep-alive connection is closed after this long, in ms. */
   keepAliveTimeoutMs: number;
-  /** How often the timeouts above are checked, in ms. */
+  /** How often requests read in part are checked against the timeouts above, in ms. */
   checkIntervalMs: number;
   /** Most open connections at once; more are closed on arrival. */
   maxConnections: number;
@@ -47,6 +47,7 @@ export class PeerHttpServer {
   private server: Server | null = null;
   private readonly conns = new Set<Conn>();
   private sweep: ReturnType<typeof setInterval> | null = null;
+  private partial: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     private readonly handler: RequestHandler,
@@ -69,7 +70,10 @@ export class PeerHttpServer {
         resolve();
       });
     });
-    this.sweep = setInterval(() => this.checkTimeouts(), this.limits.checkIntervalMs);
+    // Idle connections are looked at every quarter of their timeout; partly
+    // read requests every checkIntervalMs, only while there are any (most
+    // requests arrive whole, in one read: no timer per request).
+    this.sweep = setInterval(() => this.closeIdle(), this.limits.keepAliveTimeoutMs / 4);
     this.sweep.unref();
     const address = server.address();
     return typeof address === 'object' && address ? address.port : this.opts.port;
@@ -77,7 +81,9 @@ export class PeerHttpServer {
 
   async close(): Promise<void> {
     if (this.sweep) clearInterval(this.sweep);
+    if (this.partial) clearTimeout(this.partial);
     this.sweep = null;
+    this.partial = null;
     const server = this.server;
     this.server = null;
     for (const c of this.conns) c.socket.destroy();
@@ -114,6 +120,7 @@ export class PeerHttpServer {
       // Requests pipelined behind one being answered wait in the kernel.
       if (conn.busy && reader.buffered > MAX_UNREAD) socket.pause();
       this.pump(conn);
+      if (reader.started && !conn.busy && !conn.closing) this.watchPartial();
     });
     socket.on('end', () => {
       conn.ended = true;
@@ -223,16 +230,30 @@ export class PeerHttpServer {
     conn.socket.end();
   }
 
-  private checkTimeouts(): void {
-    const now = Date.now();
-    for (const c of this.conns) {
-      if (c.closing || c.busy) continue;
-      if (c.reader.started && c.startedAt > 0) {
+  /** Times out requests read in part; runs only while there are such requests. */
+  private watchPartial(): void {
+    if (this.partial || !this.server) return;
+    this.partial = setTimeout(() => {
+      this.partial = null;
+      const now = Date.now();
+      let pending = false;
+      for (const c of this.conns) {
+        if (c.closing || c.busy || !c.reader.started || c.startedAt === 0) continue;
         const limit = c.reader.inBody ? this.limits.requestTimeoutMs : this.limits.headersTimeoutMs;
         if (now - c.startedAt > limit) this.write(c, 408, 'request timed out', true);
-      } else if (now - c.lastActive > this.limits.keepAliveTimeoutMs) {
-        this.finish(c);
+        else pending = true;
       }
+      if (pending) this.watchPartial();
+    }, this.limits.checkIntervalMs);
+    this.partial.unref();
+  }
+
+  /** Closes keep-alive connections idle for longer than keepAliveTimeoutMs. */
+  private closeIdle(): void {
+    const now = Date.now();
+    for (const c of this.conns) {
+      if (c.closing || c.busy || c.reader.started) continue;
+      if (now - c.lastActive > this.limits.keepAliveTimeoutMs) this.finish(c);
     }
   }
 }
