@@ -34,6 +34,8 @@ interface Conn {
   /** The far side ended its half: answer what was read, then close. */
   ended: boolean;
   closing: boolean;
+  /** Since when answers wait unsent (over MAX_UNSENT), or 0. */
+  stalledAt: number;
 }
 
 /**
@@ -109,6 +111,7 @@ export class PeerHttpServer {
       lastActive: now,
       ended: false,
       closing: false,
+      stalledAt: 0,
     };
     reader.onHead = (head) => this.continueIfAsked(conn, head);
     this.conns.add(conn);
@@ -120,7 +123,6 @@ export class PeerHttpServer {
       // Requests pipelined behind one being answered wait in the kernel.
       if (conn.busy && reader.buffered > MAX_UNREAD) socket.pause();
       this.pump(conn);
-      if (reader.started && !conn.busy && !conn.closing) this.watchPartial();
     });
     socket.on('end', () => {
       conn.ended = true;
@@ -143,6 +145,7 @@ export class PeerHttpServer {
       }
       if (!msg) {
         if (!conn.reader.started) conn.startedAt = 0;
+        else this.watchPartial(); // part of a request is in: it has a deadline
         if (conn.ended) this.finish(conn);
         return;
       }
@@ -186,7 +189,7 @@ export class PeerHttpServer {
 
   private answer(conn: Conn, r: Response, keep: boolean): void {
     this.write(conn, r.status, r.body, !keep);
-    if (conn.socket.isPaused() && conn.socket.writableLength <= MAX_UNSENT) conn.socket.resume();
+    if (conn.socket.isPaused() && conn.stalledAt === 0) conn.socket.resume();
   }
 
   /** "Expect: 100-continue": say go on before the client sends the body. */
@@ -216,10 +219,16 @@ export class PeerHttpServer {
       socket.end();
       // A client that keeps sending after a refusal is not read any further.
       socket.once('finish', () => socket.destroy());
-    } else if (socket.writableLength > MAX_UNSENT) {
-      // A client that pipelines without reading its answers waits for them.
+    } else if (socket.writableLength > MAX_UNSENT && conn.stalledAt === 0) {
+      // A client that pipelines without reading its answers waits for them,
+      // and is cut off if it does not read them within the request timeout.
+      conn.stalledAt = Date.now();
       socket.pause();
-      socket.once('drain', () => socket.resume());
+      socket.once('drain', () => {
+        conn.stalledAt = 0;
+        socket.resume();
+      });
+      this.watchPartial();
     }
   }
 
@@ -230,7 +239,10 @@ export class PeerHttpServer {
     conn.socket.end();
   }
 
-  /** Times out requests read in part; runs only while there are such requests. */
+  /**
+   * Times out requests read in part, and clients that do not read their
+   * answers; runs only while there are such.
+   */
   private watchPartial(): void {
     if (this.partial || !this.server) return;
     this.partial = setTimeout(() => {
@@ -238,7 +250,13 @@ export class PeerHttpServer {
       const now = Date.now();
       let pending = false;
       for (const c of this.conns) {
-        if (c.closing || c.busy || !c.reader.started || c.startedAt === 0) continue;
+        if (c.closing) continue;
+        if (c.stalledAt > 0) {
+          if (now - c.stalledAt > this.limits.requestTimeoutMs) c.socket.destroy();
+          else pending = true;
+          continue;
+        }
+        if (c.busy || !c.reader.started || c.startedAt === 0) continue;
         const limit = c.reader.inBody ? this.limits.requestTimeoutMs : this.limits.headersTimeoutMs;
         if (now - c.startedAt > limit) this.write(c, 408, 'request timed out', true);
         else pending = true;

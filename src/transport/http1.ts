@@ -146,7 +146,7 @@ export class MessageReader {
       // Both, or a coding other than chunked last: how requests are smuggled.
       if (h.has('content-length'))
         throw new HttpError(400, 'both Transfer-Encoding and Content-Length');
-      const codings = te.split(',').map((c) => c.trim().toLowerCase());
+      const codings = te.split(',').map((c) => ows(c).toLowerCase());
       if (codings[codings.length - 1] !== 'chunked') {
         if (this.kind === 'request') throw new HttpError(400, 'unsupported Transfer-Encoding');
         return { kind: 'close' };
@@ -156,7 +156,7 @@ export class MessageReader {
     }
     const cl = h.get('content-length');
     if (cl !== undefined) {
-      const values = cl.split(',').map((v) => v.trim());
+      const values = cl.split(',').map(ows);
       const first = values[0] as string;
       if (!/^\d{1,15}$/.test(first) || values.some((v) => v !== first)) {
         throw new HttpError(400, 'bad Content-Length');
@@ -210,7 +210,7 @@ export class MessageReader {
         if (line !== '') throw new HttpError(400, 'bad chunk');
         f.phase = 'size';
       } else if (f.phase === 'size') {
-        const hex = (line.split(';')[0] as string).trim();
+        const hex = ows(line.split(';')[0] as string);
         if (!/^[0-9a-fA-F]{1,8}$/.test(hex)) throw new HttpError(400, 'bad chunk size');
         f.left = Number.parseInt(hex, 16);
         if (this.size + f.left > this.limits.maxBodyBytes)
@@ -251,17 +251,22 @@ function parseHead(text: string, kind: 'request' | 'response'): Head {
     // No obsolete line folding, no space before the colon (RFC 9112 §5).
     if (colon <= 0 || !TOKEN.test(name)) throw new HttpError(400, 'bad header field');
     const key = name.toLowerCase();
-    const value = l.slice(colon + 1).trim();
+    const value = ows(l.slice(colon + 1));
     const had = headers.get(key);
     headers.set(key, had === undefined ? value : `${had}, ${value}`);
   }
   return { line, headers, v11: m[2] !== '0' };
 }
 
+/** Without the optional white space (spaces and tabs only) around a field value. */
+function ows(v: string): string {
+  return v.replace(/^[ \t]+|[ \t]+$/g, '');
+}
+
 /** Whether the connection stays open after this message (RFC 9112 §9.3). */
 export function keepsAlive(head: Head): boolean {
   const tokens = (head.headers.get('connection') ?? '').toLowerCase().split(',');
-  const has = (t: string) => tokens.some((x) => x.trim() === t);
+  const has = (t: string) => tokens.some((x) => ows(x) === t);
   return head.v11 ? !has('close') : has('keep-alive');
 }
 
