@@ -3,7 +3,7 @@ import type { Timing } from '../config.js';
 import type { Envelope } from '../crypto/envelope.js';
 import { DsnError, PeerError } from '../errors.js';
 import type { Transport } from '../transport/types.js';
-import { frame, type MsgType, PATH_OF, unframe } from '../wire/frame.js';
+import { frame, MsgType, PATH_OF, unframe } from '../wire/frame.js';
 
 export interface CallOptions {
   /** Tries in all (default: timing.tries). */
@@ -54,19 +54,21 @@ export class Rpc {
   }
 
   /**
-   * Frames and encrypts, once per payload: an update fanned out to every
+   * Frames and encrypts; an UPDATE once per payload: an update fanned out to every
    * peer (the same bytes each time) is sealed once and the same ciphertext
    * goes to all of them — they all hold the key anyway, and an onlooker
    * learns nothing the sizes and timing did not tell it already.
    */
   private seal(type: MsgType, payload: Uint8Array): Uint8Array {
+    if (type !== MsgType.UPDATE) return this.envelope.seal(frame(type, payload));
     const last = this.lastSealed;
-    if (last && last.payload === payload && last.type === type) return last.body;
+    if (last && last.payload === payload) return last.body;
     const body = this.envelope.seal(frame(type, payload));
-    this.lastSealed = { type, payload, body };
+    this.lastSealed = { payload, body };
     return body;
   }
-  private lastSealed: { type: MsgType; payload: Uint8Array; body: Uint8Array } | null = null;
+  /** The own State last sealed (states are small; a DATA body may not be). */
+  private lastSealed: { payload: Uint8Array; body: Uint8Array } | null = null;
 
   private async once(
     address: string,

@@ -134,6 +134,28 @@ describe('simulation on the in-memory transport', () => {
     await Promise.all(c.nodes.map((s) => s.stop()));
   });
 
+  it('an update fanned out to every peer is encrypted once: the same body to each', async () => {
+    const c = await cluster(4);
+    await c.clock.advance(10_000);
+    const writer = c.nodes[0] as DSNodeServer;
+    const bodies: Buffer[] = [];
+    const t = writer.node.transport;
+    const request = t.request.bind(t);
+    t.request = (address, port, path, body, options) => {
+      if (path === '/update') bodies.push(Buffer.from(body));
+      return request(address, port, path, body, options);
+    };
+    await writer.updateData('k', 'one');
+    await writer.updateData('k', 'two');
+    assert.equal(bodies.length, 6);
+    const [first, second] = [bodies.slice(0, 3), bodies.slice(3)] as [Buffer[], Buffer[]];
+    for (const b of first) assert.ok(b.equals(first[0] as Buffer), 'one body for all peers');
+    for (const b of second) assert.ok(b.equals(second[0] as Buffer), 'one body for all peers');
+    assert.ok(!(first[0] as Buffer).equals(second[0] as Buffer));
+    for (const s of c.nodes.slice(1)) assert.equal(s.readData('n0', 'k'), 'two');
+    await Promise.all(c.nodes.map((s) => s.stop()));
+  });
+
   it('a peer that dropped this node without a word (as a Python node evicts) gets it back through gossip', async () => {
     const c = await cluster(2);
     const [a, b] = c.nodes as [DSNodeServer, DSNodeServer];
