@@ -116,7 +116,7 @@ export class MessageReader {
 
   private readHead(): boolean {
     // Empty lines before a request line are allowed (RFC 9112 §2.2).
-    while (this.kind === 'request' && this.buf.length >= 2 && this.buf.indexOf(CRLF) === 0) {
+    while (this.kind === 'request' && this.buf[0] === 0x0d && this.buf[1] === 0x0a) {
       this.buf = this.buf.subarray(2);
     }
     const end = this.buf.indexOf(HEAD_END);
