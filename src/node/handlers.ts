@@ -65,15 +65,14 @@ export function createHandler(
   };
 }
 
+/** Every message but a Hello (answered asynchronously, by onHello). */
 function dispatch(
   core: NodeCore,
-  type: MsgType,
+  type: Exclude<MsgType, typeof MsgType.HELLO>,
   payload: Uint8Array,
   req: IncomingRequest,
 ): Uint8Array {
   switch (type) {
-    case MsgType.HELLO:
-      throw new DsnError('DSN_ERR_INTERNAL', 'a Hello is answered asynchronously');
     case MsgType.PEERS:
       return onPeers(core, payload, req);
     case MsgType.UPDATE:

@@ -51,9 +51,8 @@ export class HttpTransport implements Transport {
       // kernel probe every idle connection that often.
       tcpKeepAliveMs: 60_000,
     });
-    this.client.onHangup = (address, port) => {
-      if (!this.closed) this.onHangup?.(address, port);
-    };
+    // (The client reports nothing once closed.)
+    this.client.onHangup = (address, port) => this.onHangup?.(address, port);
   }
 
   async listen(handler: RequestHandler, opts: ListenOptions): Promise<number> {
