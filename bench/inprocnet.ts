@@ -32,9 +32,11 @@ export class InprocNet implements BenchNet {
     return now() - t0;
   }
 
-  async convergeAll(updates: number, _spacingMs: number): Promise<number[]> {
+  async convergeAll(updates: number, _spacingMs: number, firstSeq: number): Promise<number[]> {
     const out: number[] = [];
-    for (let r = 0; r < updates; r++) out.push(await this.converge(r % this.nodes.length, r + 1));
+    for (let r = firstSeq; r < firstSeq + updates; r++) {
+      out.push(await this.converge((r - 1) % this.nodes.length, r));
+    }
     return out;
   }
 

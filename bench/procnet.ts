@@ -74,11 +74,11 @@ export class ProcNet implements BenchNet {
    * report from the receivers (they log arrivals and hand them over at the
    * end), so the measurement adds one IPC message per update, not N.
    */
-  async convergeAll(updates: number, spacingMs: number): Promise<number[]> {
+  async convergeAll(updates: number, spacingMs: number, firstSeq: number): Promise<number[]> {
     const n = this.children.length;
     for (const c of this.children) c.send({ cmd: 'mode', mode: 'collect' });
     const writes: { writer: string; seq: number; t: number }[] = [];
-    for (let r = 1; r <= updates; r++) {
+    for (let r = firstSeq; r < firstSeq + updates; r++) {
       const w = this.children[(r - 1) % n] as Child;
       const written = w.next('written', (m) => m.seq === r);
       w.send({ cmd: 'write', seq: r, quiet: true });

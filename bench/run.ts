@@ -1,6 +1,7 @@
 /**
  * npm run bench [-- --sizes 5,10,25,50,100 --mode process|inproc --updates 60
- *                   --throughput-seconds 10 --idle-seconds 60 --out bench/results]
+ *                   --warmup round|0|R --throughput-seconds 10 --idle-seconds 60
+ *                   --out bench/results]
  *
  * Starts N real nodes on 127.0.0.1 (AES on) and measures join, convergence,
  * throughput and cost; prints a table and writes JSON, markdown and an SVG
@@ -22,6 +23,7 @@ const { values: args } = parseArgs({
     sizes: { type: 'string', default: '5,10,25,50,100' },
     mode: { type: 'string', default: 'process' },
     updates: { type: 'string', default: '60' },
+    warmup: { type: 'string', default: 'round' },
     'throughput-seconds': { type: 'string', default: '10' },
     'throughput-window': { type: 'string', default: '64' },
     'idle-seconds': { type: 'string', default: '60' },
@@ -34,12 +36,19 @@ const sizes = args.sizes.split(',').map(Number);
 if (sizes.some((n) => !Number.isInteger(n) || n < 2)) throw new Error('--sizes: whole numbers ≥ 2');
 if (args.mode !== 'process' && args.mode !== 'inproc') throw new Error('--mode: process or inproc');
 const updates = Number(args.updates);
+if (!Number.isInteger(updates) || updates < 1) throw new Error('--updates: a whole number ≥ 1');
+if (args.warmup !== 'round' && !/^\d+$/.test(args.warmup)) {
+  throw new Error('--warmup: round (one update by every node) or a whole number of updates');
+}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface Row {
   n: number;
   joinMs: number;
+  /** The measured updates, after the warm-up. */
   convergence: { median: number; p90: number; p99: number; n: number };
+  /** The warm-up updates (by default one per node: each node's first write). */
+  warmup: { median: number; p90: number; p99: number; n: number } | null;
   throughput: {
     seconds: number;
     acceptedPerSec: number;
@@ -62,10 +71,13 @@ async function measure(n: number): Promise<Row> {
   try {
     const joinMs = await net.start(n, generateKey());
     await sleep(1000); // let the join's last gossip settle before measuring
+    // Updates far enough apart not to overlap: a few ms per peer.
+    const spacing = 20 + 3 * n;
+    const warm = args.warmup === 'round' ? n : Number(args.warmup);
+    const cold = warm > 0 ? await net.convergeAll(warm, spacing, 1) : [];
     const s0 = await net.stats();
     const t0 = performance.now();
-    // Updates far enough apart not to overlap: a few ms per peer.
-    const lat = await net.convergeAll(updates, 20 + 3 * n);
+    const lat = await net.convergeAll(updates, spacing, warm + 1);
     const convSeconds = (performance.now() - t0) / 1000;
     const s1 = await net.stats();
     await sleep(Number(args['idle-seconds']) * 1000);
@@ -79,7 +91,8 @@ async function measure(n: number): Promise<Row> {
     return {
       n,
       joinMs: round(joinMs),
-      convergence: mapValues(summary(lat), (v, k) => (k === 'n' ? v : round(v, 2))),
+      convergence: rounded(summary(lat)),
+      warmup: cold.length ? rounded(summary(cold)) : null,
       throughput: {
         seconds,
         acceptedPerSec: round(t.calls / seconds),
@@ -103,8 +116,10 @@ async function measure(n: number): Promise<Row> {
   }
 }
 
-function mapValues<T extends Record<string, number>>(o: T, f: (v: number, k: string) => number): T {
-  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, f(v, k)])) as T;
+function rounded<T extends Record<string, number>>(o: T): T {
+  return Object.fromEntries(
+    Object.entries(o).map(([k, v]) => [k, k === 'n' ? v : round(v, 2)]),
+  ) as T;
 }
 
 const machine = {
@@ -127,7 +142,10 @@ for (const n of sizes) {
   rows.push(await measure(n));
   console.log(table(rows.slice(-1)));
   // Written after every size, so that a long run interrupted keeps what it measured.
-  writeFileSync(`${base}.json`, `${JSON.stringify({ machine, updates, rows }, null, 2)}\n`);
+  writeFileSync(
+    `${base}.json`,
+    `${JSON.stringify({ machine, updates, warmup: args.warmup, rows }, null, 2)}\n`,
+  );
   writeFileSync(`${base}.md`, markdown(machine, rows));
   writeFileSync(`${base}.svg`, chartSvg(machine, rows));
 }

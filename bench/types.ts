@@ -13,8 +13,11 @@ export interface NetStats {
 export interface BenchNet {
   /** Starts N nodes, all joining through the first; resolves with ms until every node lists all N. */
   start(n: number, key: string): Promise<number>;
-  /** R updates by rotating writers; the ms until every other node read each one. */
-  convergeAll(updates: number, spacingMs: number): Promise<number[]>;
+  /**
+   * R updates by rotating writers, numbered from `firstSeq` (writer = node
+   * (seq − 1) mod N); the ms until every other node read each one.
+   */
+  convergeAll(updates: number, spacingMs: number, firstSeq: number): Promise<number[]>;
   /** Node 0 writes as fast as it can for `seconds`. */
   blast(
     seconds: number,

@@ -36,6 +36,9 @@ it('npm run bench: a smoke run with three node processes writes a complete repor
   assert.equal(report.machine.cores > 0, true);
   assert.equal(row.n, 3);
   assert.equal(row.convergence.n, 5);
+  // The default warm-up is one round: each of the three nodes writes once first.
+  assert.equal(row.warmup.n, 3);
+  assert.ok(Number.isFinite(row.warmup.median) && row.warmup.median > 0);
   assert.ok(Number.isFinite(row.convergence.median) && row.convergence.median > 0);
   assert.equal(row.throughput.finalEverywhere, true);
   assert.ok(row.throughput.acceptedPerSec > 0);
