@@ -49,6 +49,8 @@ export class NodeCore {
   private readonly whitelist: Set<string> | null;
   /** A peer that missed the newest own State answers again (set by DSNode: push it). */
   onBehind: (peer: Peer) => void = () => {};
+  /** Opens a connection to a peer ahead of the first message (set by DSNode). */
+  preconnect: (peer: Peer) => void = () => {};
   /** Whether a peer still answers at its recorded endpoint (set by DSNode: one PING). */
   answersAt: (peer: Peer) => Promise<boolean> = async () => false;
 

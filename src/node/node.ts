@@ -74,6 +74,7 @@ export class DSNode {
     const checkMs = core.config.timing.requestTimeoutMs / 2;
     core.answersAt = (peer) => this.out.isAt(peer, checkMs);
     core.onBehind = (peer) => void this.pushTo(peer);
+    core.preconnect = (peer) => transport.preconnect?.(peer.address, peer.port);
     transport.onHangup = (address, port) => core.hungUpAt(address, port);
   }
 

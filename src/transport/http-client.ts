@@ -13,6 +13,8 @@ export interface ClientLimits {
   maxBodyBytes: number;
   /** Kernel keep-alive probes on idle connections after this long, in ms. */
   tcpKeepAliveMs: number;
+  /** Sent as User-Agent with every request. */
+  userAgent: string;
 }
 
 /** One request on its way: where it goes, and how it ends. */
@@ -91,7 +93,7 @@ export class PeerHttpClient {
     }
     const authority = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
     const head =
-      `POST ${path} HTTP/1.1\r\nHost: ${authority}\r\n` +
+      `POST ${path} HTTP/1.1\r\nHost: ${authority}\r\nUser-Agent: ${this.limits.userAgent}\r\n` +
       `Content-Type: application/octet-stream\r\nContent-Length: ${body.length}\r\n\r\n`;
     const bytes = Buffer.concat([Buffer.from(head, 'latin1'), body]);
     return new Promise<Response>((resolve, reject) => {
@@ -118,6 +120,17 @@ export class PeerHttpClient {
       this.inFlight.add(call);
       this.dispatch(this.pool(host, port), call);
     });
+  }
+
+  /**
+   * Opens one connection to an endpoint that has none and pools it as idle:
+   * the first request there finds it ready (a request written while it is
+   * still connecting waits in the socket until it is).
+   */
+  preconnect(host: string, port: number): void {
+    if (this.closed) return;
+    const pool = this.pool(host, port);
+    if (pool.open === 0) pool.idle.push(this.open(pool));
   }
 
   close(): void {
@@ -164,6 +177,7 @@ export class PeerHttpClient {
       gone: false,
     };
     pool.open++;
+    this.stats.connectionsOpened++;
     socket.once('connect', () => {
       conn.connected = true;
       socket.setKeepAlive(true, this.limits.tcpKeepAliveMs);

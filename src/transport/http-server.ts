@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { DsnError } from '../errors.js';
-import { type Head, HttpError, keepsAlive, MessageReader, reason } from './http1.js';
+import { type Head, HttpError, keepsAlive, MessageReader, reason, USER_AGENT } from './http1.js';
 import {
   type ListenOptions,
   plainAddress,
@@ -157,7 +157,7 @@ export class PeerHttpServer {
         continue;
       }
       this.stats.requestsServed++;
-      const r = this.call(conn.socket, head.line[1], body);
+      const r = this.call(conn.socket, head, body);
       if (r instanceof Promise) {
         conn.busy = true;
         void r.then((res) => {
@@ -172,14 +172,15 @@ export class PeerHttpServer {
   }
 
   /** Runs the handler; a throw or a rejection becomes a 500. */
-  private call(socket: Socket, target: string, body: Buffer): Response | Promise<Response> {
+  private call(socket: Socket, head: Head, body: Buffer): Response | Promise<Response> {
     try {
       const r = this.handler({
-        path: target.split('?')[0] as string,
+        path: head.line[1].split('?')[0] as string,
         body,
         remoteAddress: plainAddress(socket.remoteAddress),
         connection: socket,
         onHangup: (listener) => onFarEnd(socket, listener),
+        sameImplementation: head.headers.get('user-agent') === USER_AGENT,
       });
       return r instanceof Promise ? r.catch(() => INTERNAL) : r;
     } catch {

@@ -1,6 +1,7 @@
 import { DsnError, PeerError } from '../errors.js';
 import { PeerHttpClient } from './http-client.js';
 import { PeerHttpServer } from './http-server.js';
+import { USER_AGENT } from './http1.js';
 import {
   type ListenOptions,
   newStats,
@@ -29,6 +30,12 @@ export interface HttpTransportOptions {
   maxConnections?: number;
   /** Most bytes of a response body (default: 16 MiB, the default body limit). */
   maxResponseBytes?: number;
+  /**
+   * User-Agent of its requests (default USER_AGENT, by which nodes of this
+   * implementation know each other; any other value makes it look like a
+   * foreign node, which tests use).
+   */
+  userAgent?: string;
 }
 
 const MAX_HEAD_BYTES = 16 * 1024;
@@ -50,6 +57,7 @@ export class HttpTransport implements Transport {
       // (the node pings at its own pace); a short interval would have the
       // kernel probe every idle connection that often.
       tcpKeepAliveMs: 60_000,
+      userAgent: options.userAgent ?? USER_AGENT,
     });
     // (The client reports nothing once closed.)
     this.client.onHangup = (address, port) => this.onHangup?.(address, port);
@@ -90,6 +98,10 @@ export class HttpTransport implements Transport {
     this.stats.requestsSent++;
     this.stats.bytesSent += body.length;
     return this.client.request(address, port, path, body, options);
+  }
+
+  preconnect(address: string, port: number): void {
+    if (!this.closed) this.client.preconnect(address, port);
   }
 
   async close(): Promise<void> {

@@ -12,6 +12,12 @@
  * trailers kept, no header values beyond the few the framing needs.
  */
 
+/**
+ * The User-Agent of this implementation's requests. A server seeing it knows
+ * the sender's own server holds idle connections cheaply (IncomingRequest.sameImplementation).
+ */
+export const USER_AGENT = 'distributed-state-network-ts';
+
 /** A refusal of a malformed or oversized message: the status to answer with. */
 export class HttpError extends Error {
   constructor(

@@ -21,6 +21,14 @@ export interface IncomingRequest {
    * without connections leaves it out.
    */
   onHangup?: HangupHook;
+  /**
+   * The sender said it is a node of this implementation (HTTP: its
+   * User-Agent), whose server holds an idle connection at no cost: the node
+   * may open one to it before it has anything to send (see `preconnect`).
+   * Nothing is known of other servers (a Python node's may give a thread to
+   * each connection), so they get connections only when there is a request.
+   */
+  sameImplementation?: boolean;
 }
 
 export type HangupHook = (listener: () => void) => void;
@@ -49,6 +57,8 @@ export interface TransportStats {
   bytesSent: number;
   bytesReceived: number;
   requestsServed: number;
+  /** Connections this transport opened (zero for one without connections). */
+  connectionsOpened: number;
 }
 
 export interface Transport {
@@ -63,6 +73,12 @@ export interface Transport {
     options: RequestOptions,
   ): Promise<Response>;
   /**
+   * Opens a connection to `address:port` for later requests if none is open
+   * (or being opened) there; sends nothing. Optional: a transport without
+   * connections leaves it out.
+   */
+  preconnect?(address: string, port: number): void;
+  /**
    * Set by the node: called when a connection this transport opened to
    * `address:port` is closed from the far end (the process there ended).
    */
@@ -73,7 +89,13 @@ export interface Transport {
 }
 
 export function newStats(): TransportStats {
-  return { requestsSent: 0, bytesSent: 0, bytesReceived: 0, requestsServed: 0 };
+  return {
+    requestsSent: 0,
+    bytesSent: 0,
+    bytesReceived: 0,
+    requestsServed: 0,
+    connectionsOpened: 0,
+  };
 }
 
 /** '::ffff:127.0.0.1' → '127.0.0.1'. */

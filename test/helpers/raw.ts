@@ -10,10 +10,11 @@ export async function post(
   port: number,
   path: string,
   body: Uint8Array | string,
+  headers: Record<string, string> = {},
 ): Promise<{ status: number; body: Buffer }> {
   const res = await fetch(`http://${LOCAL}:${port}${path}`, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/octet-stream' },
+    headers: { 'Content-Type': 'application/octet-stream', ...headers },
     body: typeof body === 'string' ? body : Buffer.from(body),
   });
   return { status: res.status, body: Buffer.from(await res.arrayBuffer()) };
