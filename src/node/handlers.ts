@@ -27,6 +27,7 @@ const OK = text('OK');
  * can only be reached with a well-formed packet and keep their codes.
  */
 const UNIFORM: Response = { status: 401, body: text('not authorized') };
+const NO_CONTENT: Response = { status: 204, body: new Uint8Array(0) };
 const KEEPS_CODE = new Set(['DSN_ERR_VERSION', 'DSN_ERR_OWN_ORIGIN', 'DSN_ERR_STOPPED']);
 
 /**
@@ -37,10 +38,12 @@ const KEEPS_CODE = new Set(['DSN_ERR_VERSION', 'DSN_ERR_OWN_ORIGIN', 'DSN_ERR_ST
 export function createHandler(
   core: NodeCore,
 ): (req: IncomingRequest) => Response | Promise<Response> {
-  const ok = (type: MsgType, out: Uint8Array): Response => ({
-    status: 200,
-    body: core.envelope.seal(frame(type, out)),
-  });
+  // An empty answer (a PING's, an UPDATE's when the sender holds the own
+  // State) is a 204 without a body, which PROTOCOL.md §1 has every client
+  // take as an empty payload: nothing to encrypt here, nothing to decrypt
+  // there — the commonest answer of a network in use.
+  const ok = (type: MsgType, out: Uint8Array): Response =>
+    out.length === 0 ? NO_CONTENT : { status: 200, body: core.envelope.seal(frame(type, out)) };
   const refused = (err: unknown): Response => {
     const status = httpStatusOf(err);
     if (!(err instanceof DsnError) || (status >= 500 && !KEEPS_CODE.has(err.code))) {

@@ -206,11 +206,16 @@ export class PeerHttpServer {
     if (conn.closing || socket.destroyed) return;
     const text = typeof body === 'string';
     const b = text ? Buffer.from(body) : body;
+    // A 204 has no body and says nothing of one (RFC 9110 §8.6).
+    const framing =
+      status === 204
+        ? ''
+        : `Content-Type: ${text ? 'text/plain; charset=utf-8' : 'application/octet-stream'}\r\n` +
+          `Content-Length: ${b.length}\r\n`;
     const head =
       `HTTP/1.1 ${status} ${reason(status)}\r\n` +
       `Date: ${httpDate()}\r\n` +
-      `Content-Type: ${text ? 'text/plain; charset=utf-8' : 'application/octet-stream'}\r\n` +
-      `Content-Length: ${b.length}\r\n` +
+      framing +
       (close ? 'Connection: close\r\n' : '') +
       '\r\n';
     socket.write(Buffer.concat([Buffer.from(head, 'latin1'), b]));

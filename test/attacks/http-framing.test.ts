@@ -184,7 +184,7 @@ describe('HTTP framing attacks on a live node (default limits)', () => {
   const clients: Raw[] = [];
   let a: DSNodeServer;
   let round = 0;
-  /** A PING as a peer sends it: the node answers 200 to it from anyone. */
+  /** A PING as a peer sends it: the node answers it (204, an empty payload) from anyone. */
   let ping: Uint8Array;
 
   const open = async () => {
@@ -207,12 +207,12 @@ describe('HTTP framing attacks on a live node (default limits)', () => {
     );
   }
 
-  /** A legitimate PING on a fresh connection is answered 200 and reaches the handler. */
+  /** A legitimate PING on a fresh connection is answered (204) and reaches the handler. */
   async function stillServes(): Promise<void> {
     const c = await open();
     c.write(post('/ping', ping));
     const [r] = await c.answer(1);
-    assert.equal(status(r), 200, c.seen);
+    assert.equal(status(r), 204, c.seen);
     assert.equal(spy.from(c).length, 1);
     c.destroy();
   }
@@ -233,7 +233,7 @@ describe('HTTP framing attacks on a live node (default limits)', () => {
   // 1. Request smuggling -----------------------------------------------------
 
   describe('smuggling: a 4xx, the connection closed, the request hidden inside never run', () => {
-    /** Would be answered 200 were it ever read as a request of its own. */
+    /** Would be answered (204) were it ever read as a request of its own. */
     const smuggled = () => post('/ping', ping);
     const cases: [string, () => Buffer, number][] = [
       [
@@ -416,7 +416,7 @@ describe('HTTP framing attacks on a live node (default limits)', () => {
         // The connection is kept, in step: the next request is read where it starts.
         c.write(post('/ping', ping));
         const [, next] = await c.answer(2);
-        assert.equal(status(next), 200);
+        assert.equal(status(next), 204);
         assert.equal(spy.from(c).length, 1);
         assert.equal(c.isClosed, false);
         c.destroy();
@@ -475,7 +475,7 @@ describe('HTTP framing attacks on a live node (default limits)', () => {
         flooder.socket.resume();
         await flooder.until(() => flooder.answers.length >= N, `${N} answers`);
         assert.equal(flooder.answers.length, N);
-        assert.ok(flooder.answers.every((m) => status(m) === 200));
+        assert.ok(flooder.answers.every((m) => status(m) === 204));
         assert.equal(handled, N);
         assert.equal(flooder.isClosed, false, 'the connection is still open');
         console.log(
@@ -493,7 +493,7 @@ describe('HTTP framing attacks on a live node (default limits)', () => {
 
   // 3. (Live node part) ------------------------------------------------------
 
-  it('a PING sent as one-byte chunks is answered 200', T, async () => {
+  it('a PING sent as one-byte chunks is answered 204', T, async () => {
     const c = await open();
     const chunks = [...ping].map((byte) => bytes('1\r\n', Uint8Array.of(byte), '\r\n'));
     c.write(
@@ -504,7 +504,7 @@ describe('HTTP framing attacks on a live node (default limits)', () => {
       ),
     );
     const [r] = await c.answer(1);
-    assert.equal(status(r), 200, c.seen);
+    assert.equal(status(r), 204, c.seen);
     assert.equal(spy.from(c).length, 1);
     c.destroy();
   });
@@ -527,7 +527,7 @@ describe('HTTP framing attacks on a live node (default limits)', () => {
       const c = await open();
       c.write(wire());
       const [r] = await c.answer(1);
-      assert.equal(status(r), 200);
+      assert.equal(status(r), 204);
       assert.equal(header(r, 'connection'), 'close');
       await c.closed;
       assert.equal(c.answers.length, 1);
@@ -557,7 +557,7 @@ describe('HTTP framing attacks on a live node (default limits)', () => {
   );
 
   it(
-    '"Expect: 100-continue" with an acceptable body: 100 first, 200 once the body is sent',
+    '"Expect: 100-continue" with an acceptable body: 100 first, 204 once the body is sent',
     T,
     async () => {
       const c = await open();
@@ -569,7 +569,7 @@ describe('HTTP framing attacks on a live node (default limits)', () => {
       assert.deepEqual(spy.from(c), [], 'nothing ran before the body came');
       c.write(ping);
       const [, final] = await c.answer(2);
-      assert.equal(status(final), 200);
+      assert.equal(status(final), 204);
       assert.equal(spy.from(c).length, 1);
       c.destroy();
     },
@@ -594,7 +594,7 @@ describe('HTTP framing attacks on a live node (default limits)', () => {
     const d = await Raw.open(lone.port);
     clients.push(d);
     d.write(post('/ping', ping));
-    assert.equal(status((await d.answer(1))[0]), 200);
+    assert.equal(status((await d.answer(1))[0]), 204);
     await lone.stop();
   });
 
