@@ -123,6 +123,25 @@ export class ProcNet implements BenchNet {
     return { calls: r.calls as number, delivered: r.delivered as number, lags, finalEverywhere };
   }
 
+  /** CPU time of each node process so far, in microseconds. */
+  async cpuPerNode(): Promise<number[]> {
+    const all = await Promise.all(this.children.map((c) => c.ask({ cmd: 'stats' }, 'stats')));
+    return all.map((s) => s.cpuUs as number);
+  }
+
+  /** Receivers keep what they see to themselves (no IPC message per update). */
+  collect(): void {
+    for (const c of this.children) c.send({ cmd: 'mode', mode: 'collect' });
+  }
+
+  /** Node `index` writes value number `seq`; resolves once it has (not once delivered). */
+  async writeFrom(index: number, seq: number): Promise<void> {
+    const w = this.children[index] as Child;
+    const written = w.next('written', (m) => m.seq === seq);
+    w.send({ cmd: 'write', seq, quiet: true });
+    await written;
+  }
+
   async stats(): Promise<NetStats> {
     const all = await Promise.all(this.children.map((c) => c.ask({ cmd: 'stats' }, 'stats')));
     return {
