@@ -36,6 +36,13 @@ interface Conn {
   closing: boolean;
   /** Since when answers wait unsent (over MAX_UNSENT), or 0. */
   stalledAt: number;
+  /**
+   * The handler asked to hear when the far end closes it (the node does so
+   * for connections a peer authenticated on): it is not closed for being
+   * idle, since to the node that close would look like the peer going away
+   * (and cost a PING, once per idle connection and keep-alive timeout).
+   */
+  watched: boolean;
 }
 
 /**
@@ -112,7 +119,11 @@ export class PeerHttpServer {
       ended: false,
       closing: false,
       stalledAt: 0,
+      watched: false,
     };
+    // Watched connections stay open while idle: the kernel's keep-alive
+    // probes find a peer host that vanished without closing them.
+    socket.setKeepAlive(true, this.limits.keepAliveTimeoutMs / 2);
     reader.onHead = (head) => this.continueIfAsked(conn, head);
     this.conns.add(conn);
     socket.on('data', (chunk: Buffer) => {
@@ -157,7 +168,7 @@ export class PeerHttpServer {
         continue;
       }
       this.stats.requestsServed++;
-      const r = this.call(conn.socket, head, body);
+      const r = this.call(conn, head, body);
       if (r instanceof Promise) {
         conn.busy = true;
         void r.then((res) => {
@@ -172,14 +183,18 @@ export class PeerHttpServer {
   }
 
   /** Runs the handler; a throw or a rejection becomes a 500. */
-  private call(socket: Socket, head: Head, body: Buffer): Response | Promise<Response> {
+  private call(conn: Conn, head: Head, body: Buffer): Response | Promise<Response> {
+    const socket = conn.socket;
     try {
       const r = this.handler({
         path: head.line[1].split('?')[0] as string,
         body,
         remoteAddress: plainAddress(socket.remoteAddress),
         connection: socket,
-        onHangup: (listener) => onFarEnd(socket, listener),
+        onHangup: (listener) => {
+          conn.watched = true;
+          onFarEnd(socket, listener);
+        },
         sameImplementation: head.headers.get('user-agent') === USER_AGENT,
       });
       return r instanceof Promise ? r.catch(() => INTERNAL) : r;
@@ -272,11 +287,11 @@ export class PeerHttpServer {
     this.partial.unref();
   }
 
-  /** Closes keep-alive connections idle for longer than keepAliveTimeoutMs. */
+  /** Closes keep-alive connections idle for longer than keepAliveTimeoutMs (unless watched). */
   private closeIdle(): void {
     const now = Date.now();
     for (const c of this.conns) {
-      if (c.closing || c.busy || c.reader.started) continue;
+      if (c.closing || c.busy || c.reader.started || c.watched) continue;
       if (now - c.lastActive > this.limits.keepAliveTimeoutMs) this.finish(c);
     }
   }

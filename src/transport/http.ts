@@ -69,9 +69,12 @@ export class HttpTransport implements Transport {
       maxHeadBytes: MAX_HEAD_BYTES,
       headersTimeoutMs: this.options.headersTimeoutMs ?? 5000,
       requestTimeoutMs: this.options.requestTimeoutMs ?? 10_000,
-      // Peers' connections stay open between pings (about a minute apart in
-      // a network of a hundred): reconnecting costs more than an idle
-      // socket, and a peer closing one is how its end is noticed early.
+      // For connections no peer authenticated on. Those of peers stay open
+      // however long they are idle (the server's `watched`): reconnecting
+      // costs more than an idle socket, a peer closing one is how its end is
+      // noticed early, and a close here would have the peer ping this node
+      // for every idle connection every two minutes (in a quiet network of
+      // a hundred, ~40 requests a second).
       keepAliveTimeoutMs: 120_000,
       // Requests read in part are checked this often (only while there are
       // any: an idle process is not woken for it).
