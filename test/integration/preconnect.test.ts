@@ -59,6 +59,18 @@ describe('connections opened ahead of the first message', () => {
 
   const opened = () => a.node.transport.stats.connectionsOpened;
 
+  /** The node writes; the UPDATE is the first thing on the peer's one connection, the node's only one there. */
+  async function updateArrivesOnOneConnection(
+    peer: Awaited<ReturnType<typeof peerServer>>,
+    before: number,
+  ): Promise<void> {
+    void a.updateData('k', String(before)).catch(() => {}); // the peer never answers
+    const chunk = await peer.firstBytes;
+    assert.match(chunk.toString('latin1'), /^POST \/update HTTP\/1\.1\r\n/);
+    assert.equal(opened(), before + 1);
+    assert.equal(peer.sockets.length, 1);
+  }
+
   it('a Hello with this implementation’s User-Agent: a connection back, nothing sent on it yet', async () => {
     const peer = await peerServer();
     const x = new Forger('x', null);
@@ -69,11 +81,7 @@ describe('connections opened ahead of the first message', () => {
     await peer.firstConnection;
     assert.equal(peer.bytes.length, 0);
     // The first message to x goes on that connection: no second one.
-    void a.updateData('k', '1').catch(() => {});
-    const chunk = await peer.firstBytes;
-    assert.match(chunk.toString('latin1'), /^POST \/update HTTP\/1\.1\r\n/);
-    assert.equal(opened(), before + 1);
-    assert.equal(peer.sockets.length, 1);
+    await updateArrivesOnOneConnection(peer, before);
   });
 
   it('a Hello from any other client: no connection until there is a request', async () => {
@@ -85,11 +93,7 @@ describe('connections opened ahead of the first message', () => {
     });
     assert.equal(r.status, 200);
     assert.equal(opened(), before);
-    void a.updateData('k', '2').catch(() => {});
-    const chunk = await peer.firstBytes;
-    assert.match(chunk.toString('latin1'), /^POST \/update HTTP\/1\.1\r\n/);
-    assert.equal(opened(), before + 1);
-    assert.equal(peer.sockets.length, 1);
+    await updateArrivesOnOneConnection(peer, before);
   });
 
   it('a repeated Hello does not open a second connection', async () => {
