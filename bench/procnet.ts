@@ -76,7 +76,7 @@ export class ProcNet implements BenchNet {
    */
   async convergeAll(updates: number, spacingMs: number, firstSeq: number): Promise<number[]> {
     const n = this.children.length;
-    for (const c of this.children) c.send({ cmd: 'mode', mode: 'collect' });
+    this.collect();
     const writes: { writer: string; seq: number; t: number }[] = [];
     for (let r = firstSeq; r < firstSeq + updates; r++) {
       const w = this.children[(r - 1) % n] as Child;
