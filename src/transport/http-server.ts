@@ -287,11 +287,17 @@ export class PeerHttpServer {
     this.partial.unref();
   }
 
-  /** Closes keep-alive connections idle for longer than keepAliveTimeoutMs (unless watched). */
+  /**
+   * Closes keep-alive connections idle for longer than keepAliveTimeoutMs:
+   * watched ones only while more than three quarters of the connection
+   * slots are taken (whoever holds the network key could otherwise fill
+   * them all with idle connections for good).
+   */
   private closeIdle(): void {
     const now = Date.now();
+    const crowded = this.conns.size > (this.limits.maxConnections * 3) / 4;
     for (const c of this.conns) {
-      if (c.closing || c.busy || c.reader.started || c.watched) continue;
+      if (c.closing || c.busy || c.reader.started || (c.watched && !crowded)) continue;
       if (now - c.lastActive > this.limits.keepAliveTimeoutMs) this.finish(c);
     }
   }

@@ -36,7 +36,8 @@ async function client(
   return { socket, ask };
 }
 
-it('an idle connection is closed after the keep-alive timeout; one the handler watches stays open', async () => {
+/** A server whose handler watches connections that ask for /watched; idle after 200 ms. */
+async function serve(maxConnections: number): Promise<number> {
   const server = new PeerHttpServer(
     (req) => {
       if (req.path === '/watched') req.onHangup?.(() => {});
@@ -50,11 +51,15 @@ it('an idle connection is closed after the keep-alive timeout; one the handler w
       requestTimeoutMs: 10_000,
       keepAliveTimeoutMs: 200,
       checkIntervalMs: 1000,
-      maxConnections: 16,
+      maxConnections,
     },
   );
   servers.push(server);
-  const port = await server.listen();
+  return server.listen();
+}
+
+it('an idle connection is closed after the keep-alive timeout; one the handler watches stays open', async () => {
+  const port = await serve(16);
   // The watched connection goes quiet first, so it has been idle longer
   // than the other one when the server closes that.
   const watched = await client(port);
@@ -67,4 +72,21 @@ it('an idle connection is closed after the keep-alive timeout; one the handler w
   assert.match(await watched.ask('/watched'), /^HTTP\/1\.1 200 /, 'and still served');
   watched.socket.destroy();
   plain.socket.destroy();
+});
+
+it('watched connections idle too long are closed too once three quarters of the slots are taken', {
+  timeout: 10_000,
+}, async () => {
+  const port = await serve(4);
+  const held = [];
+  const ended = [];
+  for (let i = 0; i < 4; i++) {
+    const c = await client(port);
+    ended.push(once(c.socket, 'end'));
+    assert.match(await c.ask('/watched'), /^HTTP\/1\.1 200 /);
+    held.push(c);
+  }
+  // Nothing else happens: the sweep has to close them.
+  await Promise.all(ended);
+  for (const c of held) c.socket.destroy();
 });
