@@ -39,8 +39,9 @@ interface Conn {
   /**
    * The handler asked to hear when the far end closes it (the node does so
    * for connections a peer authenticated on): it is not closed for being
-   * idle, since to the node that close would look like the peer going away
-   * (and cost a PING, once per idle connection and keep-alive timeout).
+   * idle (unless the server is crowded, see closeIdle), since to the node
+   * that close would look like the peer going away (and cost a PING, once
+   * per idle connection and keep-alive timeout).
    */
   watched: boolean;
 }
