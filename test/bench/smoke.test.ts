@@ -47,3 +47,26 @@ it('npm run bench: a smoke run with three node processes writes a complete repor
   assert.match(readFileSync(join(out.path, 'bench-process.svg'), 'utf8'), /^<svg/);
   out.cleanup();
 });
+
+it('bench/split.ts: a smoke run with three node processes prints the writer’s and a receiver’s CPU', () => {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/split.ts', '3', '3'], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const m =
+    /^N=3, 3 updates by one writer: writer (\S+) ms per update .* each receiver (\S+) ms/m.exec(
+      r.stdout,
+    );
+  assert.ok(m, r.stdout);
+  assert.ok(Number.isFinite(Number(m[1])) && Number.isFinite(Number(m[2])));
+});
+
+it('bench/split.ts: a bad argument is refused with its usage', () => {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/split.ts', '1'], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /usage: bench\/split\.ts/);
+});
