@@ -44,8 +44,9 @@ export class Outbound {
   /**
    * UPDATE with the current own State (or `sent`: a given one, with its
    * number); applies the peer's State from the reply, and notes that the
-   * peer now holds this node's State up to that number (ackedSeq). A 401 means the peer does not know this
-   * node (it forgot it, or restarted): say Hello again and resend once.
+   * peer now holds this node's State up to that number (ackedSeq). A 401
+   * means the peer does not know this node (it forgot it, or restarted):
+   * say Hello again and resend once.
    */
   async exchange(peer: Peer, sent?: { seq: number; payload: Uint8Array }): Promise<void> {
     const { seq, payload } = sent ?? { seq: this.core.seq, payload: this.core.ownStateBytes() };

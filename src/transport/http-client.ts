@@ -84,6 +84,8 @@ export class PeerHttpClient {
     options: RequestOptions,
   ): Promise<Response> {
     if (this.closed) return Promise.reject(new PeerError('DSN_ERR_STOPPED', 'transport is closed'));
+    this.stats.requestsSent++;
+    this.stats.bytesSent += body.length;
     const signal = options.signal;
     if (signal?.aborted) return Promise.reject(stopped());
     if (signal && !this.watched.has(signal)) {

@@ -1,4 +1,4 @@
-import { DsnError, PeerError } from '../errors.js';
+import { DsnError } from '../errors.js';
 import { PeerHttpClient } from './http-client.js';
 import { PeerHttpServer } from './http-server.js';
 import { USER_AGENT } from './http1.js';
@@ -90,6 +90,7 @@ export class HttpTransport implements Transport {
     }
   }
 
+  /** (The client counts what it sends in `stats`, and refuses once closed.) */
   request(
     address: string,
     port: number,
@@ -97,14 +98,11 @@ export class HttpTransport implements Transport {
     body: Uint8Array,
     options: RequestOptions,
   ): Promise<Response> {
-    if (this.closed) return Promise.reject(new PeerError('DSN_ERR_STOPPED', 'transport is closed'));
-    this.stats.requestsSent++;
-    this.stats.bytesSent += body.length;
     return this.client.request(address, port, path, body, options);
   }
 
   preconnect(address: string, port: number): void {
-    if (!this.closed) this.client.preconnect(address, port);
+    this.client.preconnect(address, port);
   }
 
   async close(): Promise<void> {
