@@ -56,7 +56,6 @@ type Framing =
 
 const CRLF = Buffer.from('\r\n');
 const HEAD_END = Buffer.from('\r\n\r\n');
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /**
  * Reads one side of a connection. `push` bytes as they arrive, then call
@@ -161,7 +160,13 @@ export class MessageReader {
       return { kind: 'chunked', phase: 'size', left: 0 };
     }
     const cl = h.get('content-length');
+    if (cl !== undefined && cl.length <= 15 && isDigits(cl)) {
+      const length = Number(cl);
+      if (length > this.limits.maxBodyBytes) throw new HttpError(413, 'body too large');
+      return { kind: 'length', left: length };
+    }
     if (cl !== undefined) {
+      // A list of equal values (a repeated field joined) is one length.
       const values = cl.split(',').map(ows);
       const first = values[0] as string;
       if (!/^\d{1,15}$/.test(first) || values.some((v) => v !== first)) {
@@ -230,48 +235,90 @@ export class MessageReader {
 }
 
 function parseHead(text: string, kind: 'request' | 'response'): Head {
-  const lines = text.split('\r\n');
-  const start = (lines[0] as string).split(' ');
+  let eol = text.indexOf('\r\n');
+  if (eol < 0) eol = text.length;
+  const first = text.slice(0, eol);
+  const sp1 = first.indexOf(' ');
+  const sp2 = sp1 < 0 ? -1 : first.indexOf(' ', sp1 + 1);
   let line: [string, string, string];
   let version: string;
   if (kind === 'request') {
-    if (start.length !== 3) throw new HttpError(400, 'bad request line');
-    line = start as [string, string, string];
+    if (sp2 < 0 || first.indexOf(' ', sp2 + 1) >= 0) throw new HttpError(400, 'bad request line');
+    line = [first.slice(0, sp1), first.slice(sp1 + 1, sp2), first.slice(sp2 + 1)];
     version = line[2];
-    if (!TOKEN.test(line[0]) || line[1] === '') throw new HttpError(400, 'bad request line');
+    if (!isToken(line[0]) || line[1] === '') throw new HttpError(400, 'bad request line');
   } else {
-    if (start.length < 2 || !/^\d{3}$/.test(start[1] as string)) {
-      throw new HttpError(502, 'bad status line');
-    }
-    line = [start[0] as string, start[1] as string, start.slice(2).join(' ')];
+    const code = sp1 < 0 ? '' : first.slice(sp1 + 1, sp2 < 0 ? first.length : sp2);
+    if (code.length !== 3 || !isDigits(code)) throw new HttpError(502, 'bad status line');
+    line = [first.slice(0, sp1), code, sp2 < 0 ? '' : first.slice(sp2 + 1)];
     version = line[0];
   }
+  const v11 = httpVersion(version, kind);
+  const headers = new Map<string, string>();
+  for (let at = eol + 2; at < text.length; ) {
+    let end = text.indexOf('\r\n', at);
+    if (end < 0) end = text.length;
+    const colon = text.indexOf(':', at);
+    // No obsolete line folding, no space before the colon (RFC 9112 §5).
+    if (colon <= at || colon >= end) throw new HttpError(400, 'bad header field');
+    const name = text.slice(at, colon);
+    if (!isToken(name)) throw new HttpError(400, 'bad header field');
+    const key = name.toLowerCase();
+    const value = ows(text.slice(colon + 1, end));
+    const had = headers.get(key);
+    headers.set(key, had === undefined ? value : `${had}, ${value}`);
+    at = end + 2;
+  }
+  return { line, headers, v11 };
+}
+
+/** Whether the version is HTTP/1.1 or later (else 1.0); anything but 1.x is refused. */
+function httpVersion(version: string, kind: 'request' | 'response'): boolean {
+  if (version === 'HTTP/1.1') return true;
+  if (version === 'HTTP/1.0') return false;
   const m = /^HTTP\/(\d)\.(\d)$/.exec(version);
   if (!m) throw new HttpError(kind === 'request' ? 400 : 502, 'bad HTTP version');
   if (m[1] !== '1') throw new HttpError(505, 'HTTP version not supported');
-  const headers = new Map<string, string>();
-  for (let i = 1; i < lines.length; i++) {
-    const l = lines[i] as string;
-    const colon = l.indexOf(':');
-    const name = l.slice(0, colon);
-    // No obsolete line folding, no space before the colon (RFC 9112 §5).
-    if (colon <= 0 || !TOKEN.test(name)) throw new HttpError(400, 'bad header field');
-    const key = name.toLowerCase();
-    const value = ows(l.slice(colon + 1));
-    const had = headers.get(key);
-    headers.set(key, had === undefined ? value : `${had}, ${value}`);
+  return m[2] !== '0';
+}
+
+/** tchar of RFC 9110 §5.6.2, by character code. */
+const TCHAR = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") {
+  TCHAR[c.charCodeAt(0)] = 1;
+}
+
+function isToken(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 128 || TCHAR[c] === 0) return false;
   }
-  return { line, headers, v11: m[2] !== '0' };
+  return true;
+}
+
+function isDigits(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return s.length > 0;
 }
 
 /** Without the optional white space (spaces and tabs only) around a field value. */
 function ows(v: string): string {
-  return v.replace(/^[ \t]+|[ \t]+$/g, '');
+  let a = 0;
+  let b = v.length;
+  while (a < b && (v.charCodeAt(a) === 0x20 || v.charCodeAt(a) === 0x09)) a++;
+  while (b > a && (v.charCodeAt(b - 1) === 0x20 || v.charCodeAt(b - 1) === 0x09)) b--;
+  return a === 0 && b === v.length ? v : v.slice(a, b);
 }
 
 /** Whether the connection stays open after this message (RFC 9112 §9.3). */
 export function keepsAlive(head: Head): boolean {
-  const tokens = (head.headers.get('connection') ?? '').toLowerCase().split(',');
+  const connection = head.headers.get('connection');
+  if (connection === undefined) return head.v11;
+  const tokens = connection.toLowerCase().split(',');
   const has = (t: string) => tokens.some((x) => ows(x) === t);
   return head.v11 ? !has('close') : has('keep-alive');
 }
