@@ -220,21 +220,7 @@ export class PeerHttpServer {
   private write(conn: Conn, status: number, body: Uint8Array | string, close: boolean): void {
     const socket = conn.socket;
     if (conn.closing || socket.destroyed) return;
-    const text = typeof body === 'string';
-    const b = text ? Buffer.from(body) : body;
-    // A 204 has no body and says nothing of one (RFC 9110 §8.6).
-    const framing =
-      status === 204
-        ? ''
-        : `Content-Type: ${text ? 'text/plain; charset=utf-8' : 'application/octet-stream'}\r\n` +
-          `Content-Length: ${b.length}\r\n`;
-    const head =
-      `HTTP/1.1 ${status} ${reason(status)}\r\n` +
-      `Date: ${httpDate()}\r\n` +
-      framing +
-      (close ? 'Connection: close\r\n' : '') +
-      '\r\n';
-    socket.write(Buffer.concat([Buffer.from(head, 'latin1'), b]));
+    socket.write(status === 204 && !close ? noContent() : answer(status, body, close));
     conn.lastActive = Date.now();
     if (close) {
       conn.closing = true;
@@ -331,6 +317,36 @@ function listenError(err: NodeJS.ErrnoException, opts: ListenOptions): DsnError 
         ? `no permission to listen on ${what}`
         : `cannot listen on ${what}: ${err.message}`;
   return new DsnError('DSN_ERR_CONFIG', message, { cause: err });
+}
+
+/** An answer's bytes: head and body. */
+function answer(status: number, body: Uint8Array | string, close: boolean): Buffer {
+  const text = typeof body === 'string';
+  const b = text ? Buffer.from(body) : body;
+  // A 204 has no body and says nothing of one (RFC 9110 §8.6).
+  const framing =
+    status === 204
+      ? ''
+      : `Content-Type: ${text ? 'text/plain; charset=utf-8' : 'application/octet-stream'}\r\n` +
+        `Content-Length: ${b.length}\r\n`;
+  const head =
+    `HTTP/1.1 ${status} ${reason(status)}\r\n` +
+    `Date: ${httpDate()}\r\n` +
+    framing +
+    (close ? 'Connection: close\r\n' : '') +
+    '\r\n';
+  return Buffer.concat([Buffer.from(head, 'latin1'), b]);
+}
+
+/**
+ * The commonest answer (an UPDATE's or a PING's, see handlers.ts), made once
+ * a second: the same bytes go to every connection until the Date changes.
+ */
+let noContentBytes: { date: string; bytes: Buffer } | null = null;
+function noContent(): Buffer {
+  const date = httpDate();
+  if (noContentBytes?.date !== date) noContentBytes = { date, bytes: answer(204, '', false) };
+  return noContentBytes.bytes;
 }
 
 let dateSecond = 0;
