@@ -110,13 +110,6 @@ interface NativeBinding {
   publicKeyVerify(pub: Uint8Array): boolean;
 }
 
-function uncompressed(pub: PublicKey): Uint8Array {
-  const out = new Uint8Array(65);
-  out[0] = 4;
-  out.set(pub.raw, 1);
-  return out;
-}
-
 function loadNative(): SigningBackend | null {
   let b: NativeBinding;
   try {
@@ -132,8 +125,8 @@ function loadNative(): SigningBackend | null {
     // libsecp256k1 refuses high-S signatures, which the Python nodes produce
     // half the time: normalise first (a copy; the call works in place).
     verify: (pub, msg, sig) =>
-      b.ecdsaVerify(b.signatureNormalize(Uint8Array.from(sig)), digest32(msg), uncompressed(pub)),
-    isValidPoint: (pub) => b.publicKeyVerify(uncompressed(pub)),
+      b.ecdsaVerify(b.signatureNormalize(Uint8Array.from(sig)), digest32(msg), pub.uncompressed),
+    isValidPoint: (pub) => b.publicKeyVerify(pub.uncompressed),
   };
 }
 
@@ -152,10 +145,15 @@ export const cryptoBackend = active.name;
 
 export class PublicKey {
   readonly raw: Uint8Array;
+  /** 0x04 ‖ X ‖ Y, as libsecp256k1 takes it. */
+  readonly uncompressed: Uint8Array;
 
   constructor(raw: Uint8Array) {
     if (raw.length !== 64) throw new DsnError('DSN_ERR_MALFORMED', 'public key must be 64 bytes');
     this.raw = Uint8Array.from(raw);
+    this.uncompressed = new Uint8Array(65);
+    this.uncompressed[0] = 4;
+    this.uncompressed.set(raw, 1);
   }
 
   /** Whether the 64 bytes are a point on the curve. */

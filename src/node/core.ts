@@ -252,13 +252,15 @@ export class NodeCore {
   /**
    * Verifies a State against the stored key of its node: parse the JSON,
    * re-serialise it the Python way (what the Python receiver verifies over),
-   * check the signature over that text.
+   * check the signature over that text. `signed`: the signed bytes as
+   * received (decodeStateAsSigned), used when the text is that serialisation.
    */
-  verifyState(s: State, key: PublicKey): HeldState {
+  verifyState(s: State, key: PublicKey, signed: Uint8Array | null = null): HeldState {
     const map = parseStateJson(s.stateJson, this.limits);
     const canonical = pyJsonDumps(map);
     const packet = canonical === s.stateJson ? s : { ...s, stateJson: canonical };
-    if (!key.verify(signedBytesState(packet), s.sig)) {
+    const bytes = packet === s && signed ? signed : signedBytesState(packet);
+    if (!key.verify(bytes, s.sig)) {
       throw new DsnError('DSN_ERR_UNAUTHORIZED', `state of ${s.nodeId} does not verify`);
     }
     return held(packet, map);
@@ -278,7 +280,7 @@ export class NodeCore {
    * - 'stale': the copy held, or a genuine older State — possibly a replay,
    *   so it is no sign of life of the peer.
    */
-  offer(peer: Peer, s: State): 'taken' | 'same' | 'stale' {
+  offer(peer: Peer, s: State, signed: Uint8Array | null = null): 'taken' | 'same' | 'stale' {
     const held = peer.state.packet;
     if (
       s.lastUpdate === held.lastUpdate &&
@@ -287,9 +289,9 @@ export class NodeCore {
     ) {
       return 'stale';
     }
-    const st = this.verifyState(s, peer.key);
+    const st = this.verifyState(s, peer.key, signed);
     if (!supersedes(st, peer.state)) return 'stale';
-    const sameMap = st.hash === peer.state.hash;
+    const sameMap = st.packet.stateJson === peer.state.packet.stateJson;
     peer.state = st;
     if (sameMap) return 'same';
     this.emit('update', peer.id);
@@ -297,11 +299,11 @@ export class NodeCore {
   }
 
   /** Checks that a State in a reply comes from the peer asked, then offers it. */
-  offerReply(peer: Peer, s: State): void {
+  offerReply(peer: Peer, s: State, signed: Uint8Array | null = null): void {
     if (s.nodeId !== peer.id) {
       throw new DecodeError('DSN_ERR_MALFORMED', `reply state is from ${s.nodeId}, not ${peer.id}`);
     }
-    this.offer(peer, s);
+    this.offer(peer, s, signed);
   }
 }
 

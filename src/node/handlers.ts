@@ -5,7 +5,7 @@ import {
   decodeData,
   decodeHello,
   decodePeers,
-  decodeState,
+  decodeStateAsSigned,
   encodePeers,
   type Peers,
   signedBytesData,
@@ -160,7 +160,7 @@ function onPeers(core: NodeCore, payload: Uint8Array, req: IncomingRequest): Uin
 }
 
 function onUpdate(core: NodeCore, payload: Uint8Array, req: IncomingRequest): Uint8Array {
-  const s = decodeState(payload, core.limits);
+  const { state: s, signed } = decodeStateAsSigned(payload, core.limits);
   if (s.nodeId === core.id)
     throw new DsnError('DSN_ERR_OWN_ORIGIN', "update carries this node's own ID");
   const peer = sender(core, s.nodeId);
@@ -174,7 +174,7 @@ function onUpdate(core: NodeCore, payload: Uint8Array, req: IncomingRequest): Ui
   // State again: then the answer may have been lost (a timeout, a retry),
   // and it gets the own State again.
   const first = peer.state.packet.lastUpdate === 0;
-  const outcome = core.offer(peer, s);
+  const outcome = core.offer(peer, s, signed);
   if (outcome !== 'stale') authenticated(core, peer, req);
   const resent = outcome === 'stale' && s.lastUpdate === peer.answeredFor;
   const answer = ((outcome === 'taken' || first) && peer.ackedSeq < core.seq) || resent;

@@ -4,7 +4,7 @@ import {
   type Data,
   decodeHello,
   decodePeers,
-  decodeState,
+  decodeStateAsSigned,
   encodeData,
   encodePeers,
   type PeerEntry,
@@ -62,7 +62,10 @@ export class Outbound {
     peer.introduced = true;
     // Once through, the peer holds that State (or a newer one).
     peer.ackedSeq = Math.max(peer.ackedSeq, seq);
-    if (reply.length > 0) this.core.offerReply(peer, decodeState(reply, this.core.limits));
+    if (reply.length > 0) {
+      const { state, signed } = decodeStateAsSigned(reply, this.core.limits);
+      this.core.offerReply(peer, state, signed);
+    }
   }
 
   /** PEERS: the peer's signed address book. */

@@ -85,6 +85,11 @@ export class Reader {
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
 
+  /** Bytes read so far. */
+  get offset(): number {
+    return this.pos;
+  }
+
   get remaining(): number {
     return this.buf.length - this.pos;
   }

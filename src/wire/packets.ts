@@ -172,19 +172,40 @@ export function signedBytesState(s: State): Uint8Array {
 }
 
 export function decodeState(b: Uint8Array, limits: Limits): State {
+  return decodeStateAsSigned(b, limits).state;
+}
+
+/**
+ * Decodes a State and keeps the bytes its signature covers as they arrived
+ * (the packet without its signature field): building them again costs more
+ * than checking the signature on a process woken for one message. `signed`
+ * is null unless the node ID and the text are ASCII, where decoding is the
+ * identity and the bytes are exactly what signedBytesState builds.
+ */
+export function decodeStateAsSigned(
+  b: Uint8Array,
+  limits: Limits,
+): { state: State; signed: Uint8Array | null } {
   const r = new Reader(b);
-  const s: State = {
-    nodeId: r.string('state.node_id', limits.maxNodeIdBytes),
-    lastUpdate: r.f64('state.last_update'),
-    sig: r.bytes('state.sig', SIGNATURE_BYTES).slice(),
-    stateJson: r.string('state.state_json', limits.maxBodyBytes),
-  };
+  const nodeId = r.string('state.node_id', limits.maxNodeIdBytes);
+  const lastUpdate = r.f64('state.last_update');
+  const sigAt = r.offset;
+  const sig = r.bytes('state.sig', SIGNATURE_BYTES).slice();
+  const textAt = r.offset;
+  const stateJson = r.string('state.state_json', limits.maxBodyBytes);
   r.end('state');
-  requireNodeId(s.nodeId, 'state');
-  if (!Number.isFinite(s.lastUpdate)) {
+  requireNodeId(nodeId, 'state');
+  if (!Number.isFinite(lastUpdate)) {
     throw new DecodeError('DSN_ERR_MALFORMED', 'state.last_update is not a finite number');
   }
-  return s;
+  const ascii = sigAt === 12 + nodeId.length && b.length - textAt === 4 + stateJson.length;
+  let signed: Uint8Array | null = null;
+  if (ascii) {
+    signed = new Uint8Array(sigAt + b.length - textAt);
+    signed.set(b.subarray(0, sigAt), 0);
+    signed.set(b.subarray(textAt), sigAt);
+  }
+  return { state: { nodeId, lastUpdate, sig, stateJson }, signed };
 }
 
 // ---- Data -----------------------------------------------------------------

@@ -12,6 +12,7 @@ import {
   decodeHello,
   decodePeers,
   decodeState,
+  decodeStateAsSigned,
   encodeData,
   encodeHello,
   encodePeers,
@@ -19,6 +20,7 @@ import {
   type Hello,
   type Peers,
   type State,
+  signedBytesState,
 } from '../../src/wire/packets.js';
 import { parseStateJson, pyJsonDumps } from '../../src/wire/pyjson.js';
 
@@ -131,6 +133,29 @@ describe('packet codecs: properties', () => {
       );
     });
   }
+
+  it('State: the signed bytes kept at decoding are what signedBytesState builds, or none', () => {
+    const ascii = (s: string) => [...s].every((c) => c.charCodeAt(0) < 0x80);
+    fc.assert(
+      fc.property(state, (x) => {
+        const { state: s, signed } = decodeStateAsSigned(encodeState(x), L);
+        if (signed) assert.deepEqual(signed, signedBytesState(s));
+        // ASCII ID and text (all Python-made text is): kept.
+        assert.equal(signed !== null, ascii(x.nodeId) && ascii(x.stateJson));
+      }),
+    );
+    // A byte-order mark before the ID is dropped by the UTF-8 decoder: the
+    // bytes as received would not be what the signature is checked over.
+    const withBom = Uint8Array.from([
+      ...[4, 0, 0, 0, 0xef, 0xbb, 0xbf, 0x61],
+      ...new Uint8Array(8),
+      ...[64, 0, 0, 0, ...new Uint8Array(64)],
+      ...[2, 0, 0, 0, 0x7b, 0x7d],
+    ]);
+    const bom = decodeStateAsSigned(withBom, L);
+    assert.equal(bom.state.nodeId, 'a');
+    assert.equal(bom.signed, null);
+  });
 
   it('a length prefix of 4 GB on a short body is refused without allocating', () => {
     const b = new Writer().u32(0xffffffff).raw(new Uint8Array(16)).finish();
