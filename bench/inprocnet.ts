@@ -95,6 +95,7 @@ export class InprocNet implements BenchNet {
       bytesSent: this.nodes.reduce((a, s) => a + s.node.transport.stats.bytesSent, 0),
       requests: this.nodes.reduce((a, s) => a + s.node.transport.stats.requestsSent, 0),
       rssPerNode: this.nodes.map(() => rss),
+      privatePerNode: null,
     };
   }
 

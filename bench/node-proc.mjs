@@ -1,6 +1,7 @@
 // One benchmark node in its own process: the built library (dist/), driven
 // by the parent over the IPC channel. Plain JavaScript so that the process
 // carries no TypeScript loader (its RSS is the library's own).
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldNow } from 'node:timers/promises';
 import { DSNodeServer } from '../dist/index.js';
@@ -58,6 +59,18 @@ async function blast(seconds, window) {
   return { calls, delivered: done, last: seq - 1, drainMs: now() - t0 };
 }
 
+/** Resident pages of this process that no other process shares (Linux), or null. */
+function privateBytes() {
+  try {
+    const text = readFileSync('/proc/self/smaps_rollup', 'utf8');
+    const kb = (field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
+    const total = (kb('Private_Clean') + kb('Private_Dirty')) * 1024;
+    return Number.isFinite(total) ? total : null;
+  } catch {
+    return null;
+  }
+}
+
 process.on('message', async (m) => {
   try {
     switch (m.cmd) {
@@ -111,6 +124,7 @@ process.on('message', async (m) => {
           userUs: cpu.user,
           systemUs: cpu.system,
           rss: process.memoryUsage().rss,
+          private: privateBytes(),
           bytesSent: s.bytesSent,
           requests: s.requestsSent,
           peers: server.peers().length,

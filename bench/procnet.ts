@@ -149,6 +149,7 @@ export class ProcNet implements BenchNet {
       bytesSent: all.reduce((a, s) => a + s.bytesSent, 0),
       requests: all.reduce((a, s) => a + s.requests, 0),
       rssPerNode: all.map((s) => s.rss),
+      privatePerNode: all.every((s) => s.private !== null) ? all.map((s) => s.private) : null,
     };
   }
 

@@ -23,6 +23,7 @@ const HEAD = [
   'idle cores',
   'B/upd',
   'RSS MiB',
+  'private MiB',
 ];
 
 function cells(r: Row): string[] {
@@ -40,6 +41,7 @@ function cells(r: Row): string[] {
     String(r.idleCores),
     String(r.bytesPerUpdate),
     `${r.rssMiB.median}/${r.rssMiB.max}`,
+    r.privateMiB ? `${r.privateMiB.median}/${r.privateMiB.max}` : '–',
   ];
 }
 
@@ -97,6 +99,12 @@ function targets(rows: Row[]): string[] {
   );
   const maxRss = Math.max(...rows.map((r) => r.rssMiB.max));
   check(rows.length > 0 && maxRss <= 60, `RSS ≤ 60 MiB per node (max ${maxRss} MiB)`);
+  const own = rows.flatMap((r) => (r.privateMiB ? [r.privateMiB.max] : []));
+  if (own.length > 0) {
+    out.push(
+      `- (for comparison, private memory per node — RSS less the pages shared with other processes, mostly Node.js's own code: at most ${Math.max(...own)} MiB)`,
+    );
+  }
   return out;
 }
 
@@ -109,7 +117,9 @@ ${m.cores} cores (${m.cpu}), Node ${m.node}, signatures by ${m.crypto}, ${m.date
 Every node on 127.0.0.1 with AES on. Times in ms; conv = until every other node reads a new value,
 over the updates after a warm-up; 1st p50 = the median of the warm-up updates (by default each
 node's first write, when connections are still being opened and code is cold);
-upd/s and lag p99 = one writer as fast as it can; CPU and bytes are the whole network's per update.
+upd/s and lag p99 = one writer as fast as it can; CPU and bytes are the whole network's per update;
+RSS and private memory per node process (median/max) after that run: private = not shared with
+other processes (RSS also counts the pages of Node.js's code that every process maps).
 
 ${head}
 ${body}

@@ -62,6 +62,8 @@ export interface Row {
   idleRequestsPerSec: number;
   bytesPerUpdate: number;
   rssMiB: { median: number; max: number };
+  /** Private memory (not shared with other processes) after the throughput run; null if unknown. */
+  privateMiB: { median: number; max: number } | null;
   /** RSS once joined and idle, before the throughput run. */
   rssIdleMiB: { median: number; max: number };
 }
@@ -88,6 +90,7 @@ async function measure(n: number): Promise<Row> {
     const s3 = await net.stats();
     const rss = s3.rssPerNode.map((b) => b / 2 ** 20);
     const rssIdle = s2.rssPerNode.map((b) => b / 2 ** 20);
+    const own = s3.privatePerNode?.map((b) => b / 2 ** 20);
     return {
       n,
       joinMs: round(joinMs),
@@ -109,6 +112,7 @@ async function measure(n: number): Promise<Row> {
       idleRequestsPerSec: round((s2.requests - s1.requests) / Number(args['idle-seconds'])),
       bytesPerUpdate: Math.round((s1.bytesSent - s0.bytesSent) / updates),
       rssMiB: { median: round(summary(rss).median), max: round(Math.max(...rss)) },
+      privateMiB: own ? { median: round(summary(own).median), max: round(Math.max(...own)) } : null,
       rssIdleMiB: { median: round(summary(rssIdle).median), max: round(Math.max(...rssIdle)) },
     };
   } finally {

@@ -7,6 +7,12 @@ export interface NetStats {
   requests: number;
   /** Resident memory of each node (in-process mode: the process's share per node). */
   rssPerNode: number[];
+  /**
+   * Memory of each node no other process shares (Linux: private pages of
+   * /proc/self/smaps_rollup); null where it cannot be read. RSS also counts
+   * the pages of Node.js's own code that every node process maps.
+   */
+  privatePerNode: number[] | null;
 }
 
 /** A network under test: N processes, or N nodes in this process. */
