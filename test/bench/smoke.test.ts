@@ -70,3 +70,29 @@ it('bench/split.ts: a bad argument is refused with its usage', () => {
   assert.notEqual(r.status, 0);
   assert.match(r.stderr, /usage: bench\/split\.ts/);
 });
+
+it('bench/fanout.mjs: a smoke run with three processes prints convergence, each peer and CPU', () => {
+  const r = spawnSync(process.execPath, ['bench/fanout.mjs', '3', '3'], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^N=3, 3 updates: convergence p50 [\d.]+ ms, p90 [\d.]+, p99 [\d.]+$/m);
+  // Both peers of each writer got the bytes: two ranks, each a time.
+  assert.match(r.stdout, /^k-th peer reached \(median ms\): 1:[\d.]+ 2:[\d.]+$/m);
+  assert.match(r.stdout, /^CPU per update: the network [\d.]+ ms/m);
+  const bad = spawnSync(process.execPath, ['bench/fanout.mjs', '1'], { encoding: 'utf8' });
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /usage: node bench\/fanout\.mjs/);
+});
+
+it('bench/cold.ts: a short run prints every receive step warm and cold', () => {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/cold.ts', '1', '3'], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  assert.equal(r.status, 0, r.stderr);
+  for (const step of ['HTTP head', 'decrypt', 'decode', 'JSON check', 'signature']) {
+    assert.match(r.stdout, new RegExp(`^${step} +[\\d.]+ / +[\\d.]+$`, 'm'));
+  }
+});
