@@ -73,7 +73,7 @@ export class DSNode {
     // client gives a Hello 2 s.
     const checkMs = core.config.timing.requestTimeoutMs / 2;
     core.answersAt = (peer) => this.out.isAt(peer, checkMs);
-    core.onBehind = (peer) => void this.pushTo(peer);
+    core.onBehind = (peer) => this.resend(peer);
     core.preconnect = (peer) => transport.preconnect?.(peer.address, peer.port);
     transport.onHangup = (address, port) => core.hungUpAt(address, port);
   }
@@ -204,19 +204,29 @@ export class DSNode {
     this.core.setOwn(map);
     this.core.emit('selfUpdate');
     const reachable = [...this.core.peers.values()].filter((p) => p.address !== '' && p.port !== 0);
-    await Promise.all(reachable.map((peer) => this.pushTo(peer)));
+    if (this.stopping || reachable.length === 0) return;
+    // One promise per update, not one per peer: a writer with thousands of
+    // updates in flight keeps far fewer objects alive.
+    const seq = this.core.seq;
+    const state = { seq, payload: this.core.ownStateBytes() };
+    await new Promise<void>((resolve) => {
+      let left = reachable.length;
+      const done = () => {
+        if (--left === 0) resolve();
+      };
+      for (const peer of reachable) {
+        const sender = this.senderFor(peer);
+        sender.push(seq, state);
+        sender.whenDone(seq, done);
+      }
+    });
   }
 
-  /**
-   * Sends the own State to one peer (coalesced with any push in flight);
-   * resolves when that send, or a newer one, has finished.
-   */
-  private pushTo(peer: Peer): Promise<void> {
-    if (this.stopping) return Promise.resolve();
+  /** Sends the own State to one peer again (coalesced with any send in flight). */
+  private resend(peer: Peer): void {
+    if (this.stopping) return;
     const seq = this.core.seq;
-    const sender = this.senderFor(peer);
-    sender.push(seq, { seq, payload: this.core.ownStateBytes() });
-    return sender.waitFor(seq);
+    this.senderFor(peer).push(seq, { seq, payload: this.core.ownStateBytes() });
   }
 
   private senderFor(peer: Peer): CoalescingSender<OwnState> {

@@ -4,16 +4,16 @@
  * replace each other whole, so skipping the ones in between loses nothing,
  * and a slow peer never builds a queue.
  *
- * Each state carries a sequence number; `waitFor(seq)` resolves once a send
- * of that state or a newer one has finished (delivered or given up), or the
- * peer is gone.
+ * Each state carries a sequence number; `whenDone(seq, fn)` calls `fn` (and
+ * `waitFor(seq)` resolves) once a send of that state or a newer one has
+ * finished (delivered or given up), or the peer is gone.
  */
 export class CoalescingSender<T> {
   private inFlight = false;
   private pending: { seq: number; item: T } | null = null;
   private doneSeq = 0;
   private closed = false;
-  private waiters: { seq: number; resolve: () => void }[] = [];
+  private waiters: { seq: number; done: () => void }[] = [];
 
   constructor(private readonly send: (item: T) => Promise<void>) {}
 
@@ -24,8 +24,13 @@ export class CoalescingSender<T> {
   }
 
   waitFor(seq: number): Promise<void> {
-    if (this.closed || this.doneSeq >= seq) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ seq, resolve }));
+    return new Promise((resolve) => this.whenDone(seq, resolve));
+  }
+
+  /** Calls `done` once (at once if already so) when state `seq` or newer has been sent. */
+  whenDone(seq: number, done: () => void): void {
+    if (this.closed || this.doneSeq >= seq) done();
+    else this.waiters.push({ seq, done });
   }
 
   /** Whether nothing is in flight or waiting. */
@@ -59,7 +64,7 @@ export class CoalescingSender<T> {
   private release(upTo: number): void {
     const keep: typeof this.waiters = [];
     for (const w of this.waiters) {
-      if (w.seq <= upTo) w.resolve();
+      if (w.seq <= upTo) w.done();
       else keep.push(w);
     }
     this.waiters = keep;
