@@ -167,7 +167,15 @@ export class PeerHttpClient {
   }
 
   private open(pool: Pool): Conn {
-    const socket = connect({ host: pool.host, port: pool.port, noDelay: true });
+    // Answers are read into one buffer shared by all connections (copied out
+    // at once), not through the stream's 'data' events: a writer reads one
+    // answer per peer per update.
+    const socket = connect({
+      host: pool.host,
+      port: pool.port,
+      noDelay: true,
+      onread: { buffer: READ_BUFFER, callback: (n, buf) => this.onRead(conn, n, buf) },
+    });
     const conn: Conn = {
       socket,
       pool,
@@ -184,7 +192,6 @@ export class PeerHttpClient {
       conn.connected = true;
       socket.setKeepAlive(true, this.limits.tcpKeepAliveMs);
     });
-    socket.on('data', (chunk: Buffer) => this.onData(conn, chunk));
     socket.on('end', () => this.onEnd(conn, null));
     socket.on('error', (err) => this.onEnd(conn, err));
     socket.on('close', () => this.onEnd(conn, null));
@@ -203,6 +210,11 @@ export class PeerHttpClient {
     call.conn = conn;
     conn.answered = false;
     conn.socket.write(call.bytes);
+  }
+
+  private onRead(conn: Conn, n: number, buf: Uint8Array): boolean {
+    this.onData(conn, Buffer.from(buf.subarray(0, n)));
+    return true;
   }
 
   private onData(conn: Conn, chunk: Buffer): void {
@@ -326,6 +338,8 @@ export class PeerHttpClient {
     }
   }
 }
+
+const READ_BUFFER = Buffer.alloc(64 * 1024);
 
 function stopped(): PeerError {
   return new PeerError('DSN_ERR_STOPPED', 'node is stopped');
