@@ -79,10 +79,12 @@ export class ProcNet implements BenchNet {
     this.collect();
     const writes: { writer: string; seq: number; t: number }[] = [];
     for (let r = firstSeq; r < firstSeq + updates; r++) {
-      const w = this.children[(r - 1) % n] as Child;
-      const written = w.next('written', (m) => m.seq === r);
-      w.send({ cmd: 'write', seq: r, quiet: true });
-      writes.push({ writer: w.id, seq: r, t: (await written).t });
+      const i = (r - 1) % n;
+      writes.push({
+        writer: (this.children[i] as Child).id,
+        seq: r,
+        t: await this.writeFrom(i, r),
+      });
       await new Promise((res) => setTimeout(res, spacingMs));
     }
     await new Promise((res) => setTimeout(res, 1000));
@@ -134,12 +136,15 @@ export class ProcNet implements BenchNet {
     for (const c of this.children) c.send({ cmd: 'mode', mode: 'collect' });
   }
 
-  /** Node `index` writes value number `seq`; resolves once it has (not once delivered). */
-  async writeFrom(index: number, seq: number): Promise<void> {
+  /**
+   * Node `index` writes value number `seq`; resolves once it has (not once
+   * delivered), with the time of the write by that node's clock.
+   */
+  async writeFrom(index: number, seq: number): Promise<number> {
     const w = this.children[index] as Child;
     const written = w.next('written', (m) => m.seq === seq);
     w.send({ cmd: 'write', seq, quiet: true });
-    await written;
+    return (await written).t;
   }
 
   async stats(): Promise<NetStats> {

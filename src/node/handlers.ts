@@ -27,7 +27,7 @@ const OK = text('OK');
  * can only be reached with a well-formed packet and keep their codes.
  */
 const UNIFORM: Response = { status: 401, body: text('not authorized') };
-const NO_CONTENT: Response = { status: 204, body: new Uint8Array(0) };
+const NO_CONTENT: Response = { status: 204, body: EMPTY };
 const KEEPS_CODE = new Set(['DSN_ERR_VERSION', 'DSN_ERR_OWN_ORIGIN', 'DSN_ERR_STOPPED']);
 
 /**

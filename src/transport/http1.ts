@@ -160,16 +160,12 @@ export class MessageReader {
       return { kind: 'chunked', phase: 'size', left: 0 };
     }
     const cl = h.get('content-length');
-    if (cl !== undefined && cl.length <= 15 && isDigits(cl)) {
-      const length = Number(cl);
-      if (length > this.limits.maxBodyBytes) throw new HttpError(413, 'body too large');
-      return { kind: 'length', left: length };
-    }
     if (cl !== undefined) {
-      // A list of equal values (a repeated field joined) is one length.
-      const values = cl.split(',').map(ows);
+      // A list of equal values (a repeated field joined) is one length; a
+      // single value (field values are trimmed already) needs no split.
+      const values = cl.includes(',') ? cl.split(',').map(ows) : [cl];
       const first = values[0] as string;
-      if (!/^\d{1,15}$/.test(first) || values.some((v) => v !== first)) {
+      if (first.length > 15 || !isDigits(first) || values.some((v) => v !== first)) {
         throw new HttpError(400, 'bad Content-Length');
       }
       const length = Number(first);
