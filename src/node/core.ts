@@ -66,20 +66,23 @@ export class NodeCore {
     this.limits = config.limits;
     this.address = config.networkIp ?? '';
     this.whitelist = config.whitelistNodeIds ? new Set(config.whitelistNodeIds) : null;
-    this.own = this.sign(new Map());
+    this.own = this.unsigned(new Map());
   }
 
   // ---- own state ----------------------------------------------------------
 
-  /** Signs a new own State for `map` with a fresh, strictly increasing last_update. */
-  sign(map: StateMap, stateJson = pyJsonDumps(map)): HeldState {
+  /**
+   * A new own State for `map` with a fresh, strictly increasing last_update,
+   * signed once it is first sent (ownStateBytes): a writer faster than its
+   * peers replaces states that never leave, and those are never signed.
+   */
+  private unsigned(map: StateMap, stateJson = pyJsonDumps(map)): HeldState {
     const packet: State = {
       nodeId: this.id,
       lastUpdate: this.timestamps.next(),
       sig: new Uint8Array(0),
       stateJson,
     };
-    packet.sig = this.creds.keyPair.sign(signedBytesState(packet));
     return held(packet, map);
   }
 
@@ -94,13 +97,17 @@ export class NodeCore {
         `the state would exceed the body limit of ${this.limits.maxBodyBytes} bytes`,
       );
     }
-    this.own = this.sign(map, stateJson);
+    this.own = this.unsigned(map, stateJson);
     this.ownEncoded = null;
     this.seq++;
   }
 
+  /** The own State as sent: signed (now, if not yet) and encoded, once per State. */
   ownStateBytes(): Uint8Array {
-    this.ownEncoded ??= encodeState(this.own.packet);
+    if (this.ownEncoded) return this.ownEncoded;
+    const packet = this.own.packet;
+    if (packet.sig.length === 0) packet.sig = this.creds.keyPair.sign(signedBytesState(packet));
+    this.ownEncoded = encodeState(packet);
     return this.ownEncoded;
   }
 

@@ -16,12 +16,6 @@ import { CoalescingSender } from './sender.js';
 import { Ticker } from './ticker.js';
 import { Timestamps } from './timestamps.js';
 
-/** An own State as sent: its sequence number and its encoding. */
-interface OwnState {
-  seq: number;
-  payload: Uint8Array;
-}
-
 /** One node as `snapshot()` describes it. */
 export interface NodeView {
   nodeId: string;
@@ -50,7 +44,7 @@ export class DSNode {
   readonly core: NodeCore;
   private readonly out: Outbound;
   private readonly ticker: Ticker;
-  private readonly senders = new Map<Peer, CoalescingSender<OwnState>>();
+  private readonly senders = new Map<Peer, CoalescingSender>();
   private readonly abort: AbortController;
   private stopping: Promise<void> | null = null;
 
@@ -206,9 +200,9 @@ export class DSNode {
     const reachable = [...this.core.peers.values()].filter((p) => p.address !== '' && p.port !== 0);
     if (this.stopping || reachable.length === 0) return;
     // One promise per update, not one per peer: a writer with thousands of
-    // updates in flight keeps far fewer objects alive.
+    // updates in flight keeps far fewer objects alive. Each send takes the
+    // newest own State when it starts (signed and encoded then, once).
     const seq = this.core.seq;
-    const state = { seq, payload: this.core.ownStateBytes() };
     await new Promise<void>((resolve) => {
       let left = reachable.length;
       const done = () => {
@@ -216,7 +210,7 @@ export class DSNode {
       };
       for (const peer of reachable) {
         const sender = this.senderFor(peer);
-        sender.push(seq, state);
+        sender.push(seq);
         sender.whenDone(seq, done);
       }
     });
@@ -226,15 +220,15 @@ export class DSNode {
   private resend(peer: Peer): void {
     if (this.stopping) return;
     const seq = this.core.seq;
-    this.senderFor(peer).push(seq, { seq, payload: this.core.ownStateBytes() });
+    this.senderFor(peer).push(seq);
   }
 
-  private senderFor(peer: Peer): CoalescingSender<OwnState> {
+  private senderFor(peer: Peer): CoalescingSender {
     let s = this.senders.get(peer);
     if (!s) {
-      s = new CoalescingSender(async (state) => {
+      s = new CoalescingSender(async () => {
         try {
-          await this.out.exchange(peer, state);
+          await this.out.exchange(peer);
         } catch (err) {
           // Tried and given up (the retries are in Rpc): send the newest
           // State again as soon as the peer shows a sign of life.

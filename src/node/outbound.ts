@@ -42,14 +42,14 @@ export class Outbound {
   }
 
   /**
-   * UPDATE with the current own State (or `sent`: a given one, with its
-   * number); applies the peer's State from the reply, and notes that the
+   * UPDATE with the current own State; applies the peer's State from the reply, and notes that the
    * peer now holds this node's State up to that number (ackedSeq). A 401
    * means the peer does not know this node (it forgot it, or restarted):
    * say Hello again and resend once.
    */
-  async exchange(peer: Peer, sent?: { seq: number; payload: Uint8Array }): Promise<void> {
-    const { seq, payload } = sent ?? { seq: this.core.seq, payload: this.core.ownStateBytes() };
+  async exchange(peer: Peer): Promise<void> {
+    const seq = this.core.seq;
+    const payload = this.core.ownStateBytes();
     let reply: Uint8Array;
     try {
       reply = await this.rpc.call(peer.address, peer.port, MsgType.UPDATE, payload);

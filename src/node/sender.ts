@@ -4,22 +4,23 @@
  * replace each other whole, so skipping the ones in between loses nothing,
  * and a slow peer never builds a queue.
  *
- * Each state carries a sequence number; `whenDone(seq, fn)` calls `fn` (and
- * `waitFor(seq)` resolves) once a send of that state or a newer one has
- * finished (delivered or given up), or the peer is gone.
+ * States are known by their sequence numbers: `send(seq)` sends that state
+ * (or a newer one); `whenDone(seq, fn)` calls `fn` (and `waitFor(seq)`
+ * resolves) once a send of that state or a newer one has finished
+ * (delivered or given up), or the peer is gone.
  */
-export class CoalescingSender<T> {
+export class CoalescingSender {
   private inFlight = false;
-  private pending: { seq: number; item: T } | null = null;
+  private pending: number | null = null;
   private doneSeq = 0;
   private closed = false;
   private waiters: { seq: number; done: () => void }[] = [];
 
-  constructor(private readonly send: (item: T) => Promise<void>) {}
+  constructor(private readonly send: (seq: number) => Promise<void>) {}
 
-  push(seq: number, item: T): void {
+  push(seq: number): void {
     if (this.closed) return;
-    this.pending = { seq, item };
+    this.pending = seq;
     if (!this.inFlight) void this.pump();
   }
 
@@ -46,11 +47,11 @@ export class CoalescingSender<T> {
 
   private async pump(): Promise<void> {
     this.inFlight = true;
-    while (this.pending && !this.closed) {
-      const { seq, item } = this.pending;
+    while (this.pending !== null && !this.closed) {
+      const seq = this.pending;
       this.pending = null;
       try {
-        await this.send(item);
+        await this.send(seq);
       } catch {
         // The send function reports its own failures; a failed send still
         // counts as finished for the waiters (the failure detector takes over).

@@ -12,15 +12,15 @@ describe('CoalescingSender', () => {
   it('sends the newest state next and skips the ones in between', async () => {
     const sent: number[] = [];
     let release: () => void = () => {};
-    const s = new CoalescingSender<number>(async (x) => {
+    const s = new CoalescingSender(async (x) => {
       sent.push(x);
       await new Promise<void>((r) => {
         release = r;
       });
     });
-    s.push(1, 1);
+    s.push(1);
     const w1 = s.waitFor(1);
-    for (let i = 2; i <= 10; i++) s.push(i, i);
+    for (let i = 2; i <= 10; i++) s.push(i);
     const w10 = s.waitFor(10);
     release();
     await w1;
@@ -32,17 +32,17 @@ describe('CoalescingSender', () => {
   });
 
   it('a failed send still releases its waiters; close releases all', async () => {
-    const s = new CoalescingSender<number>(async () => {
+    const s = new CoalescingSender(async () => {
       throw new Error('peer down');
     });
-    s.push(1, 1);
+    s.push(1);
     await s.waitFor(1);
-    const blocked = new CoalescingSender<number>(() => new Promise(() => {}));
-    blocked.push(1, 1);
+    const blocked = new CoalescingSender(() => new Promise(() => {}));
+    blocked.push(1);
     const w = blocked.waitFor(1);
     blocked.close();
     await w;
-    blocked.push(2, 2);
+    blocked.push(2);
     await blocked.waitFor(2);
   });
 });

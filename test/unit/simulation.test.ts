@@ -156,6 +156,28 @@ describe('simulation on the in-memory transport', () => {
     await Promise.all(c.nodes.map((s) => s.stop()));
   });
 
+  it('a burst of updates signs only the States that go out; every peer ends with the last', async () => {
+    const c = await cluster(3);
+    await c.clock.advance(10_000);
+    const writer = c.nodes[0] as DSNodeServer;
+    const kp = writer.node.core.creds.keyPair;
+    const sign = kp.sign.bind(kp);
+    let signed = 0;
+    kp.sign = (msg) => {
+      signed++;
+      return sign(msg);
+    };
+    // Not awaited one by one: the first goes out at once, the other 99
+    // replace each other while it is in flight, and only the newest follows.
+    await Promise.all(Array.from({ length: 100 }, (_, i) => writer.updateData('k', `v${i}`)));
+    assert.equal(signed, 2);
+    for (const s of c.nodes.slice(1)) {
+      assert.equal(s.readData('n0', 'k'), 'v99');
+      assert.equal(s.readState('n0')?.size, 1);
+    }
+    await Promise.all(c.nodes.map((s) => s.stop()));
+  });
+
   it('a peer that dropped this node without a word (as a Python node evicts) gets it back through gossip', async () => {
     const c = await cluster(2);
     const [a, b] = c.nodes as [DSNodeServer, DSNodeServer];
