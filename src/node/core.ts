@@ -14,7 +14,7 @@ import {
   signedBytesHello,
   signedBytesState,
 } from '../wire/packets.js';
-import { parseStateJson, pyJsonDumps, type StateMap } from '../wire/pyjson.js';
+import { parseStateText, pyJsonDumps, type StateMap } from '../wire/pyjson.js';
 import type { Emit } from './events.js';
 import type { LostPeer, Peer } from './peers.js';
 import { type HeldState, held, placeholder, supersedes } from './states.js';
@@ -263,9 +263,8 @@ export class NodeCore {
    * received (decodeStateAsSigned), used when the text is that serialisation.
    */
   verifyState(s: State, key: PublicKey, signed: Uint8Array | null = null): HeldState {
-    const map = parseStateJson(s.stateJson, this.limits);
-    const canonical = pyJsonDumps(map);
-    const packet = canonical === s.stateJson ? s : { ...s, stateJson: canonical };
+    const { map, canonical } = parseStateText(s.stateJson, this.limits);
+    const packet = canonical ? s : { ...s, stateJson: pyJsonDumps(map) };
     const bytes = packet === s && signed ? signed : signedBytesState(packet);
     if (!key.verify(bytes, s.sig)) {
       throw new DsnError('DSN_ERR_UNAUTHORIZED', `state of ${s.nodeId} does not verify`);

@@ -56,8 +56,26 @@ export function parseStateJson(text: string, limits: ParseLimits): StateMap {
   return new StateParser(text, limits.maxKeys).parse();
 }
 
+/**
+ * parseStateJson, and whether the text is already the map's Python
+ * serialisation (`pyJsonDumps(map) === text`), found while parsing: no
+ * whitespace but the single space after each `:` and `,`, only ASCII
+ * 0x20..0x7E unescaped, escapes exactly as ensure_ascii writes them, no
+ * repeated key. Saves re-serialising every State received.
+ */
+export function parseStateText(
+  text: string,
+  limits: ParseLimits,
+): { map: StateMap; canonical: boolean } {
+  const p = new StateParser(text, limits.maxKeys);
+  const map = p.parse();
+  return { map, canonical: p.canonical };
+}
+
 class StateParser {
   private i = 0;
+  /** Whether the text so far is as pyJsonDumps writes it. */
+  canonical = true;
   constructor(
     private readonly s: string,
     private readonly maxKeys: number,
@@ -67,13 +85,17 @@ class StateParser {
     throw new DecodeError('DSN_ERR_MALFORMED', `state JSON: ${what} at offset ${this.i}`);
   }
 
-  private ws(): void {
+  /** Skips JSON whitespace; Python writes one space (`space`) or none there. */
+  private ws(space = false): void {
     const s = this.s;
+    const from = this.i;
     while (this.i < s.length) {
       const c = s.charCodeAt(this.i);
       if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) this.i++;
       else break;
     }
+    const n = this.i - from;
+    if (space ? n !== 1 || s.charCodeAt(from) !== 0x20 : n !== 0) this.canonical = false;
   }
 
   private expect(ch: string): void {
@@ -89,14 +111,15 @@ class StateParser {
     if (this.s[this.i] === '}') {
       this.i++;
     } else {
-      for (;;) {
-        this.ws();
+      for (let first = true; ; first = false) {
+        this.ws(!first);
         const key = this.str();
         this.ws();
         this.expect(':');
-        this.ws();
+        this.ws(true);
         if (this.s[this.i] !== '"') this.fail('state values must be strings');
         const value = this.str();
+        if (out.has(key)) this.canonical = false;
         out.set(key, value);
         if (out.size > this.maxKeys) {
           throw new DecodeError('DSN_ERR_LIMIT', `state has more than ${this.maxKeys} keys`);
@@ -127,6 +150,7 @@ class StateParser {
       }
       if (c < 0x20) this.fail('raw control character in string');
       if (c !== 0x5c) {
+        if (c > 0x7e) this.canonical = false;
         this.i++;
         continue;
       }
@@ -142,6 +166,7 @@ class StateParser {
           break;
         case '/':
           out += '/';
+          this.canonical = false;
           break;
         case 'b':
           out += '\b';
@@ -161,7 +186,9 @@ class StateParser {
         case 'u': {
           const hex = s.slice(this.i, this.i + 4);
           if (!/^[0-9a-fA-F]{4}$/.test(hex)) this.fail('bad \\u escape');
-          out += String.fromCharCode(Number.parseInt(hex, 16));
+          const unit = Number.parseInt(hex, 16);
+          if (!escapedAsU(unit) || hex !== hex.toLowerCase()) this.canonical = false;
+          out += String.fromCharCode(unit);
           this.i += 4;
           break;
         }
@@ -172,4 +199,10 @@ class StateParser {
       start = this.i;
     }
   }
+}
+
+/** Whether ensure_ascii writes this UTF-16 code unit as `\uXXXX` (not as itself or a short form). */
+function escapedAsU(unit: number): boolean {
+  if (unit >= 0x20 && unit <= 0x7e) return false;
+  return unit !== 0x08 && unit !== 0x09 && unit !== 0x0a && unit !== 0x0c && unit !== 0x0d;
 }

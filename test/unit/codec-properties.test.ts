@@ -22,7 +22,7 @@ import {
   type State,
   signedBytesState,
 } from '../../src/wire/packets.js';
-import { parseStateJson, pyJsonDumps } from '../../src/wire/pyjson.js';
+import { parseStateJson, parseStateText, pyJsonDumps, pyString } from '../../src/wire/pyjson.js';
 
 const L = DEFAULT_LIMITS;
 const id = fc.string({ minLength: 1, maxLength: 40, unit: 'grapheme' });
@@ -228,6 +228,75 @@ describe('python json: properties', () => {
         ['b', '2'],
       ],
     );
+  });
+  it('tells while parsing whether a text is already the Python serialisation', () => {
+    // Texts mostly written as Python does, now and then with a way another
+    // JSON writer may differ: whitespace, other escapes, raw non-ASCII, a
+    // repeated key. The flag must agree with re-serialising the parsed map.
+    const usually = (want: string, other: string[]) =>
+      fc.oneof({ arbitrary: fc.constant(want), weight: 12 }, fc.constantFrom(...other));
+    const none = usually('', [' ', '\t', '\n']);
+    const space = usually(' ', ['', '  ', '\n']);
+    const char = fc.constantFrom(
+      'a',
+      'Z',
+      '/',
+      'é',
+      '✓',
+      '"',
+      '\\',
+      '\n',
+      '\b',
+      '\t',
+      '\f',
+      '\r',
+      '\u0001',
+      '\u007f',
+      '\ud83d',
+    );
+    // 0: a \u escape; 1: the same in upper case; 2: \/ or the raw character; else as Python writes it.
+    const written = fc.tuple(char, fc.nat(40)).map(([c, how]) => {
+      const hex = c.charCodeAt(0).toString(16).padStart(4, '0');
+      if (how === 0) return `\\u${hex}`;
+      if (how === 1) return `\\u${hex.toUpperCase()}`;
+      if (how === 2) return c === '/' ? '\\/' : c;
+      return pyString(c).slice(1, -1);
+    });
+    const quoted = fc.array(written, { maxLength: 4 }).map((cs) => `"${cs.join('')}"`);
+    const pair = fc.tuple(quoted, none, space, quoted).map(([k, a, b, v]) => `${k}${a}:${b}${v}`);
+    const text = fc
+      .tuple(
+        fc.array(fc.tuple(space, pair), { maxLength: 4 }),
+        none,
+        none,
+        none,
+        none,
+        fc.nat(5).map((n) => n === 0),
+      )
+      .map(([pairs, lead, open, close, tail, repeat]) => {
+        const items = pairs.map(([gap, p], i) => (i === 0 ? p : `,${gap}${p}`));
+        if (repeat && pairs[0]) items.push(`, ${pairs[0][1]}`);
+        return `${lead}{${open}${items.join('')}${close}}${tail}`;
+      })
+      .filter((t) => {
+        try {
+          parseStateText(t, L);
+          return true;
+        } catch {
+          return false; // a raw control character or quote: refused, nothing to compare
+        }
+      });
+    let canonicalSeen = 0;
+    fc.assert(
+      fc.property(text, (t) => {
+        const { map, canonical } = parseStateText(t, L);
+        assert.equal(canonical, pyJsonDumps(map) === t, t);
+        if (canonical) canonicalSeen++;
+      }),
+      { numRuns: 3000 },
+    );
+    assert.ok(canonicalSeen > 100, `only ${canonicalSeen} canonical texts generated`);
+    fc.assert(fc.property(stateMap, (m) => assert.ok(parseStateText(pyJsonDumps(m), L).canonical)));
   });
   it('accepts any JSON whitespace and the \\/ escape', () => {
     assert.deepEqual([...parseStateJson(' {\n"a" :\t"x\\/y" } ', L)], [['a', 'x/y']]);
