@@ -42,10 +42,10 @@ export class Outbound {
   }
 
   /**
-   * UPDATE with the current own State; applies the peer's State from the reply, and notes that the
-   * peer now holds this node's State up to that number (ackedSeq). A 401
-   * means the peer does not know this node (it forgot it, or restarted):
-   * say Hello again and resend once.
+   * UPDATE with the current own State; applies the peer's State from the
+   * reply, and notes that the peer now holds this node's State up to that
+   * number (ackedSeq). A 401 means the peer does not know this node (it
+   * forgot it, or restarted): say Hello again and resend once.
    */
   async exchange(peer: Peer): Promise<void> {
     const seq = this.core.seq;
