@@ -99,6 +99,12 @@ function targets(rows: Row[]): string[] {
   );
   const maxRss = Math.max(...rows.map((r) => r.rssMiB.max));
   check(rows.length > 0 && maxRss <= 60, `RSS ≤ 60 MiB per node (max ${maxRss} MiB)`);
+  if (rows.length > 0) {
+    const before = Math.max(...rows.map((r) => r.rssIdleMiB.max));
+    out.push(
+      `- (before the throughput run, after the convergence and idle runs: RSS at most ${before} MiB per node)`,
+    );
+  }
   const own = rows.flatMap((r) => (r.privateMiB ? [r.privateMiB.max] : []));
   if (own.length > 0) {
     out.push(

@@ -43,7 +43,14 @@ it('npm run bench: a smoke run with three node processes writes a complete repor
   assert.equal(row.throughput.finalEverywhere, true);
   assert.ok(row.throughput.acceptedPerSec > 0);
   assert.ok(row.rssMiB.max > 0 && row.joinMs > 0);
-  assert.match(readFileSync(join(out.path, 'bench-process.md'), 'utf8'), /\| 3 \|/);
+  const md = readFileSync(join(out.path, 'bench-process.md'), 'utf8');
+  assert.match(md, /\| 3 \|/);
+  assert.ok(row.rssIdleMiB.max > 0);
+  assert.ok(
+    md.includes(
+      `before the throughput run, after the convergence and idle runs: RSS at most ${row.rssIdleMiB.max} MiB`,
+    ),
+  );
   assert.match(readFileSync(join(out.path, 'bench-process.svg'), 'utf8'), /^<svg/);
   out.cleanup();
 });
