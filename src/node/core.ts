@@ -257,10 +257,11 @@ export class NodeCore {
   // ---- states ---------------------------------------------------------------
 
   /**
-   * Verifies a State against the stored key of its node: parse the JSON,
-   * re-serialise it the Python way (what the Python receiver verifies over),
-   * check the signature over that text. `signed`: the signed bytes as
-   * received (decodeStateAsSigned), used when the text is that serialisation.
+   * Verifies a State against the stored key of its node: parse the JSON and
+   * check the signature over its Python serialisation (what the Python
+   * receiver verifies over) — the text as received when the parser found it
+   * to be that already, else the map re-serialised. `signed`: the signed
+   * bytes as received (decodeStateAsSigned), used in the first case.
    */
   verifyState(s: State, key: PublicKey, signed: Uint8Array | null = null): HeldState {
     const { map, canonical } = parseStateText(s.stateJson, this.limits);
