@@ -72,10 +72,13 @@ export interface DashboardOptions {
 export interface DSNodeConfigInit {
   nodeId: string;
   port: number;
-  bootstrapNodes?: Endpoint[];
+  bootstrapNodes?: Endpoint[] | null;
   aesKey?: string | null;
   credentialDir?: string | null;
+  /** Folder for `<nodeId>.log` (alerts, joins, disconnects); null or absent: no log file. */
+  loggingDir?: string | null;
   networkIp?: string | null;
+  /** Node IDs allowed to talk to this node; empty, null or absent: no whitelist, anyone with the key. */
   whitelistNodeIds?: string[] | null;
   host?: string;
   /** Serve the live dashboard page on this port (host default 127.0.0.1). */
@@ -86,16 +89,18 @@ export interface DSNodeConfigInit {
   transport?: Transport;
 }
 
-const PY_KEYS: Record<string, keyof DSNodeConfigInit | null> = {
+/** The Python dictionary's keys (all of them: any other is refused) and their camelCase fields. */
+const PY_KEYS: Record<string, keyof DSNodeConfigInit> = {
   node_id: 'nodeId',
   port: 'port',
   bootstrap_nodes: 'bootstrapNodes',
   aes_key: 'aesKey',
   credential_dir: 'credentialDir',
+  logging_dir: 'loggingDir',
   network_ip: 'networkIp',
   whitelist_node_ids: 'whitelistNodeIds',
-  logging_dir: null, // accepted for compatibility; logging goes through events here
 };
+const CAMEL_TO_PY = new Map(Object.entries(PY_KEYS).map(([py, camel]) => [camel, py]));
 
 const INIT_KEYS = new Set<string>([
   'nodeId',
@@ -103,6 +108,7 @@ const INIT_KEYS = new Set<string>([
   'bootstrapNodes',
   'aesKey',
   'credentialDir',
+  'loggingDir',
   'networkIp',
   'whitelistNodeIds',
   'host',
@@ -125,9 +131,18 @@ export class DSNodeConfig {
   readonly aesKey: string | null;
   /** Where keys live (Python layout); null keeps them in memory only. Default 'credentials'. */
   readonly credentialDir: string | null;
+  /**
+   * Folder of this node's log file `<nodeId>.log`: one line per alert, join
+   * (`peer`) and disconnect, with an ISO time. Null (the default): no file.
+   */
+  readonly loggingDir: string | null;
   /** This node's address as others reach it; null = learn it from the first Hello answer. */
   readonly networkIp: string | null;
-  /** Node IDs allowed to talk to this node (own ID always allowed); null = anyone with the key. */
+  /**
+   * Node IDs allowed to talk to this node (own ID always allowed). Null = no
+   * whitelist, anyone with the key: an empty list means the same, as in the
+   * Python package (Language Pipes passes `[]` by default).
+   */
   readonly whitelistNodeIds: readonly string[] | null;
   /** Interface the server listens on. Default '0.0.0.0'. */
   readonly host: string;
@@ -143,10 +158,17 @@ export class DSNodeConfig {
     this.bootstrapNodes = Object.freeze(
       checkEndpoints(init.bootstrapNodes ?? [], 'bootstrapNodes'),
     );
-    if (init.aesKey != null) parseAesKey(init.aesKey, 'aesKey');
-    this.aesKey = init.aesKey ?? null;
+    this.aesKey = checkAesKey(init.aesKey);
     this.credentialDir = optString(init.credentialDir, 'credentialDir', 'credentials', true);
+    this.loggingDir = optString(init.loggingDir, 'loggingDir', null, true);
     this.networkIp = optString(init.networkIp, 'networkIp', null, true);
+    if (this.networkIp !== null && utf8Length(this.networkIp) > DEFAULT_LIMITS.maxAddressBytes) {
+      // Peers refuse a Hello whose address is longer.
+      throw new ConfigError(
+        'networkIp',
+        `must be at most ${DEFAULT_LIMITS.maxAddressBytes} bytes of UTF-8`,
+      );
+    }
     this.whitelistNodeIds = checkWhitelist(init.whitelistNodeIds);
     this.host = optString(init.host, 'host', '0.0.0.0', false) as string;
     this.dashboard = checkDashboard(init.dashboard);
@@ -169,9 +191,12 @@ export class DSNodeConfig {
   }
 
   /**
-   * Takes the Python configuration dictionary (snake_case keys) with the
-   * Python defaults: credential_dir 'credentials', no AES key, no network_ip,
-   * no whitelist, no bootstrap nodes.
+   * Takes the Python configuration dictionary (snake_case keys) as the Python
+   * package reads it: a missing key is its default, None (null) is "not
+   * set" — credential_dir 'credentials' (None: keys in memory only), no AES
+   * key, no logging_dir, no network_ip, no bootstrap nodes, and no whitelist
+   * (also for an empty list). node_id and port are required. Errors name the
+   * dictionary's key (`aes_key: …`).
    */
   static fromDict(dict: Record<string, unknown>): DSNodeConfig {
     if (dict === null || typeof dict !== 'object' || Array.isArray(dict)) {
@@ -179,13 +204,25 @@ export class DSNodeConfig {
     }
     const init: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(dict)) {
-      if (!(k in PY_KEYS)) throw new ConfigError(k, 'is not a configuration field');
-      const target = PY_KEYS[k];
-      if (target) init[target] = v;
+      const target = Object.hasOwn(PY_KEYS, k) ? PY_KEYS[k] : undefined;
+      if (!target) throw new ConfigError(k, 'is not a configuration field');
+      init[target] = v;
     }
-    if (!('node_id' in dict)) throw new ConfigError('node_id', 'is required');
-    if (!('port' in dict)) throw new ConfigError('port', 'is required');
-    return new DSNodeConfig(init as unknown as DSNodeConfigInit);
+    for (const k of ['node_id', 'port']) {
+      if (dict[k] === undefined) throw new ConfigError(k, 'is required');
+      if (dict[k] === null) throw new ConfigError(k, 'is required, got None');
+    }
+    try {
+      return new DSNodeConfig(init as unknown as DSNodeConfigInit);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      // 'bootstrapNodes[0].port' → 'bootstrap_nodes[0].port': the name the caller wrote.
+      const root = /^[A-Za-z]+/.exec(err.field)?.[0] ?? '';
+      const py = CAMEL_TO_PY.get(root as keyof DSNodeConfigInit);
+      if (!py) throw err;
+      const reason = err.message.slice(err.field.length + 2);
+      throw new ConfigError(py + err.field.slice(root.length), reason);
+    }
   }
 }
 
@@ -235,11 +272,26 @@ function checkDashboard(v: unknown): Readonly<Required<DashboardOptions>> | null
   return Object.freeze({ port, host });
 }
 
+/** An empty list is no whitelist, as in the Python package (not "refuse everyone"). */
 function checkWhitelist(v: unknown): readonly string[] | null {
   if (v == null) return null;
   if (!Array.isArray(v))
     throw new ConfigError('whitelistNodeIds', `must be a list, got ${describe(v)}`);
+  if (v.length === 0) return null;
   return Object.freeze(v.map((id, i) => checkNodeId(id, `whitelistNodeIds[${i}]`)));
+}
+
+/** Checked now, not at the first message; '' is refused rather than read as "unencrypted". */
+function checkAesKey(v: unknown): string | null {
+  if (v == null) return null;
+  if (v === '') {
+    throw new ConfigError(
+      'aesKey',
+      'must be 32 hex characters (16 bytes), got an empty string; leave it out (or None/null) for an unencrypted network',
+    );
+  }
+  parseAesKey(v as string, 'aesKey');
+  return v as string;
 }
 
 function optString(

@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { systemClock } from './clock.js';
 import { DSNodeConfig, type DSNodeConfigInit } from './config.js';
+import { DsnError } from './errors.js';
 import type { DSNodeEvents } from './node/events.js';
 import { DSNode, type NodeView } from './node/node.js';
+import { NodeLog } from './node-log.js';
 
 /** A running dashboard page (src/dashboard). */
 export interface Dashboard {
@@ -13,7 +16,7 @@ export interface Dashboard {
 }
 
 export interface DSNodeCallbacks {
-  /** Operator-facing problems, e.g. no bootstrap node answered. */
+  /** Operator-facing problems, e.g. no bootstrap node admitted this node. */
   onAlert?(message: string): void;
   /** A peer's state changed. */
   onUpdate?(nodeId: string): void;
@@ -48,11 +51,21 @@ export class DSNodeServer extends EventEmitter<DSNodeEvents> {
   /** The dashboard page, when `dashboard` was configured. */
   dashboard: Dashboard | null = null;
   private readonly callbacks: DSNodeCallbacks;
+  /** `<loggingDir>/<nodeId>.log`, when loggingDir is set (src/node-log.ts). */
+  private readonly log: NodeLog | null;
 
   private constructor(config: DSNodeConfig, callbacks: DSNodeCallbacks) {
     super();
     this.config = config;
     this.callbacks = { ...callbacks };
+    // The first listener (a callback that throws stops the ones after it),
+    // attached before the node starts: the join's peers and alerts are logged too.
+    const dir = config.loggingDir;
+    this.log = dir
+      ? new NodeLog(dir, config.nodeId, config.clock ?? systemClock, (m) =>
+          this.safeEmit('alert', m),
+        ).attach(this)
+      : null;
     this.on('alert', (m) => this.callbacks.onAlert?.(m));
     this.on('update', (id) => this.callbacks.onUpdate?.(id));
     this.on('disconnect', (id) => this.callbacks.onDisconnect?.(id));
@@ -65,15 +78,21 @@ export class DSNodeServer extends EventEmitter<DSNodeEvents> {
     callbacks: DSNodeCallbacks = {},
   ): Promise<DSNodeServer> {
     const server = new DSNodeServer(DSNodeConfig.from(config), callbacks);
-    server.node = await DSNode.start(server.config, (event, ...args) =>
-      server.safeEmit(event, ...args),
-    );
+    try {
+      server.node = await DSNode.start(server.config, (event, ...args) =>
+        server.safeEmit(event, ...args),
+      );
+    } catch (err) {
+      await server.log?.close();
+      throw err;
+    }
     if (server.config.dashboard) {
       try {
         const { startDashboard } = await import('./dashboard/server.js');
         server.dashboard = await startDashboard(server, server.config.dashboard);
       } catch (err) {
         await server.node.stop();
+        await server.log?.close();
         throw err;
       }
     }
@@ -88,7 +107,11 @@ export class DSNodeServer extends EventEmitter<DSNodeEvents> {
     try {
       (this.emit as (e: K, ...a: DSNodeEvents[K]) => boolean)(event, ...args);
     } catch (err) {
-      const message = `a listener of '${event}' threw: ${(err as Error)?.message ?? String(err)}`;
+      const why = (err as Error)?.message ?? String(err);
+      // A DATA refused by its receiver (a full queue, say): the sender is
+      // answered 503 and its sendToNode rejects with DSN_ERR_REFUSED.
+      if (event === 'receive') throw new DsnError('DSN_ERR_REFUSED', `receive refused: ${why}`);
+      const message = `a listener of '${event}' threw: ${why}`;
       if (event === 'alert') process.emitWarning(message);
       else this.safeEmit('alert', message);
     }
@@ -149,10 +172,11 @@ export class DSNodeServer extends EventEmitter<DSNodeEvents> {
     return this.node.isShutDown();
   }
 
-  /** Stops the dashboard, then the node; idempotent. */
+  /** Stops the dashboard, then the node, then flushes the log file; idempotent. */
   async stop(): Promise<void> {
     await this.dashboard?.close();
     await this.node.stop();
+    await this.log?.close();
   }
 
   [Symbol.asyncDispose](): Promise<void> {

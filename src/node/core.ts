@@ -281,11 +281,14 @@ export class NodeCore {
    * already); everything else is verified first, so that no unauthenticated
    * input gets an answer other than the uniform 401 (see handlers.ts).
    *
-   * - 'taken': verified, newer, a new map;
-   * - 'same': verified and newer, but the same map (kept quietly; the
-   *   reference answers it as not accepted);
+   * - 'taken': verified, newer, a new map — or an empty one (fires `update`);
+   * - 'same': verified and newer, but the same non-empty map (kept quietly;
+   *   the reference answers it as not accepted);
    * - 'stale': the copy held, or a genuine older State — possibly a replay,
    *   so it is no sign of life of the peer.
+   *
+   * The reference's same-map check skips only non-empty maps (PROTOCOL.md
+   * §7): a peer's first `{}`, equal to the placeholder, is an update too.
    */
   offer(peer: Peer, s: State, signed: Uint8Array | null = null): 'taken' | 'same' | 'stale' {
     const held = peer.state.packet;
@@ -300,7 +303,7 @@ export class NodeCore {
     if (!supersedes(st, peer.state)) return 'stale';
     const sameMap = st.packet.stateJson === peer.state.packet.stateJson;
     peer.state = st;
-    if (sameMap) return 'same';
+    if (sameMap && st.map.size > 0) return 'same';
     this.emit('update', peer.id);
     return 'taken';
   }

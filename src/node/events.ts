@@ -10,7 +10,7 @@ export interface DSNodeEvents {
   receive: [nodeId: string, data: Uint8Array];
   /** This node's own state changed (updateData / deleteData). */
   selfUpdate: [];
-  /** Something an operator should know, e.g. no bootstrap node answered. */
+  /** Something an operator should know, e.g. no bootstrap node admitted this node. */
   alert: [message: string];
 }
 

@@ -55,20 +55,28 @@ export class Ticker {
     private readonly onEvict: (peer: Peer) => void,
   ) {}
 
-  /** Tries the bootstrap endpoints in order until one works; alerts when none does. */
+  /**
+   * Tries the bootstrap endpoints in order until one works; when none does,
+   * alerts with what each one did ("refused the join: 401 …", "unreachable: …").
+   */
   async bootstrap(): Promise<void> {
     const eps = this.core.config.bootstrapNodes;
     if (eps.length === 0) return;
+    const tried: { answered: boolean; text: string }[] = [];
     for (const ep of eps) {
       try {
         await this.out.join(ep.address, ep.port);
         return;
-      } catch {
-        // try the next one
+      } catch (err) {
+        tried.push(joinFailure(`${ep.address}:${ep.port}`, err));
       }
     }
-    const list = eps.map((e) => `${e.address}:${e.port}`).join(', ');
-    this.core.emit('alert', `no bootstrap node answered (${list}); retrying in the background`);
+    // "answered" only where none did: a refusal is an answer, and says why.
+    const head = tried.some((t) => t.answered)
+      ? 'no bootstrap node admitted this node'
+      : 'no bootstrap node answered';
+    const what = tried.map((t) => t.text).join('; ');
+    this.core.emit('alert', `${head} (${what}); retrying in the background`);
     for (const ep of eps) this.remember(ep.address, ep.port);
   }
 
@@ -236,4 +244,34 @@ export class Ticker {
     // (A failed request is the failure detector's business.)
     if (list.status === 'fulfilled') await this.out.meetAll(list.value);
   }
+}
+
+const SOCKET_ERRORS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ENOTFOUND: 'no such host',
+  EAI_AGAIN: 'no such host (DNS lookup failed)',
+  ETIMEDOUT: 'connection timed out',
+};
+
+/** One failed join for the alert: whether the endpoint answered at all, and what happened. */
+function joinFailure(ep: string, err: unknown): { answered: boolean; text: string } {
+  const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof PeerError && err.code === 'DSN_ERR_TIMEOUT') {
+    return { answered: false, text: `${ep} did not answer in time` };
+  }
+  // Rpc's "<ep><path> answered <status>: <body>" (502 is its "bad response").
+  const status = err instanceof PeerError ? err.status : undefined;
+  const refusal = / answered \d+: (.*)$/s.exec(message);
+  if (status !== undefined && status !== 502 && refusal) {
+    return { answered: true, text: `${ep} refused the join: ${status} ${refusal[1]}`.trimEnd() };
+  }
+  if (status === undefined && / unreachable\b/.test(message)) {
+    const code = ((err as Error).cause as NodeJS.ErrnoException | undefined)?.code;
+    const why = (code && SOCKET_ERRORS[code]) ?? message.replace(/^.*? unreachable:? ?/s, '');
+    return { answered: false, text: `${ep} unreachable${why ? `: ${why}` : ''}` };
+  }
+  return { answered: true, text: message.startsWith(ep) ? message : `${ep}: ${message}` };
 }

@@ -148,7 +148,7 @@ describe('attacks on a live network', () => {
       },
       { onAlert: (m) => alerts.push(m) },
     );
-    assert.match(alerts.join('\n'), /no bootstrap node answered/);
+    assert.match(alerts.join('\n'), /refused the join: 401/);
     assert.deepEqual(rogue.peers(), ['rogue']);
     await rogue.stop();
     const w = new Forger('rogue2', generateKey());

@@ -65,7 +65,7 @@ describe('restarts', () => {
       { via: a, credentialDir: other.path },
       { onAlert: (m) => alerts.push(m) },
     );
-    assert.match(alerts.join(), /no bootstrap node answered/);
+    assert.match(alerts.join(), /refused the join: 401/);
     assert.deepEqual(impostor.peers(), ['b']);
     assert.notEqual(a.snapshot().find((n) => n.nodeId === 'b')?.port, impostor.port);
     other.cleanup();
@@ -80,7 +80,7 @@ describe('who may join', () => {
     const a = await net.start('a', { whitelistNodeIds: ['friend'] });
     const alerts: string[] = [];
     const c = await net.start('stranger', { via: a }, { onAlert: (m) => alerts.push(m) });
-    assert.match(alerts.join(), /no bootstrap node answered/);
+    assert.match(alerts.join(), /refused the join: 401/);
     assert.deepEqual(a.peers(), ['a']);
     assert.deepEqual(c.peers(), ['stranger']);
     const f = await net.start('friend', { via: a });
@@ -113,7 +113,7 @@ describe('who may join', () => {
       { via: a, aesKey: generateKey() },
       { onAlert: (m) => alerts.push(m) },
     );
-    assert.match(alerts.join(), /no bootstrap node answered/);
+    assert.match(alerts.join(), /refused the join: 401/);
     assert.deepEqual(w.peers(), ['wrong-key']);
     assert.ok(!a.peers().includes('wrong-key'));
   });

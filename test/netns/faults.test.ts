@@ -60,7 +60,7 @@ describe('faults across network namespaces', { skip }, () => {
       drops.push({ observer: id, node, wrongful: !dead.has(node) }),
     );
     p.on('alert', (m: string) => {
-      if (!/no bootstrap node answered/.test(m)) console.log(`alert from ${id}: ${m}`);
+      if (!/no bootstrap node (answered|admitted)/.test(m)) console.log(`alert from ${id}: ${m}`);
     });
     await p.ready;
     dead.delete(id);

@@ -114,7 +114,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
       }
     });
     p.on('alert', (m: string) => {
-      if (!/no bootstrap node answered/.test(m)) log(`alert from ${id}: ${m}`);
+      if (!/no bootstrap node (answered|admitted)/.test(m)) log(`alert from ${id}: ${m}`);
     });
     await p.ready;
     ports.set(id, p.port);
