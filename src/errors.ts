@@ -18,6 +18,7 @@ export type DsnErrorCode =
   | 'DSN_ERR_TOO_LARGE' // body over the size limit
   | 'DSN_ERR_UNKNOWN_NODE' // no such peer
   | 'DSN_ERR_PEER' // a peer answered with an error status or a bad response
+  | 'DSN_ERR_REFUSED' // the receiver of a DATA refused it (its receive callback threw)
   | 'DSN_ERR_TIMEOUT' // a peer did not answer in time
   | 'DSN_ERR_STOPPED' // the node is stopped
   | 'DSN_ERR_INTERNAL';
@@ -52,10 +53,18 @@ export class ConfigError extends DsnError {
 /** A request to a peer that failed (error status, bad response, timeout). */
 export class PeerError extends DsnError {
   readonly status: number | undefined;
-  constructor(code: DsnErrorCode, message: string, status?: number, options?: { cause?: unknown }) {
+  /** The peer's own words with an error status ('' when it gave none). */
+  readonly reason: string;
+  constructor(
+    code: DsnErrorCode,
+    message: string,
+    status?: number,
+    options?: { cause?: unknown; reason?: string },
+  ) {
     super(code, message, options);
     this.name = 'PeerError';
     this.status = status;
+    this.reason = options?.reason ?? '';
   }
 }
 
@@ -76,6 +85,7 @@ const STATUS: Record<DsnErrorCode, number> = {
   DSN_ERR_TOO_LARGE: 413,
   DSN_ERR_UNKNOWN_NODE: 401,
   DSN_ERR_PEER: 500,
+  DSN_ERR_REFUSED: 503,
   DSN_ERR_TIMEOUT: 500,
   DSN_ERR_STOPPED: 503,
   DSN_ERR_INTERNAL: 500,

@@ -24,8 +24,9 @@ import { DsnError } from '../errors.js';
  */
 export interface SigningBackend {
   readonly name: 'libsecp256k1' | 'node:crypto';
-  sign(kp: KeyPair, msg: Uint8Array): Uint8Array;
-  verify(pub: PublicKey, msg: Uint8Array, sig: Uint8Array): boolean;
+  /** Signs given the SHA-256 of the signed bytes (hashed by the caller, in pieces if it likes). */
+  signInner(kp: KeyPair, inner: Uint8Array): Uint8Array;
+  verifyInner(pub: PublicKey, inner: Uint8Array, sig: Uint8Array): boolean;
   isValidPoint(pub: PublicKey): boolean;
 }
 
@@ -40,14 +41,14 @@ export function sha(alg: 'sha1' | 'sha256', data: Uint8Array): Buffer {
 }
 
 /** SHA-256 of the signed bytes; the signature is over SHA-1 of this. */
-function inner(msg: Uint8Array): Buffer {
+export function inner(msg: Uint8Array): Buffer {
   return sha('sha256', msg);
 }
 
-/** The 20-byte digest, left-padded to 32 bytes for libsecp256k1 (the same integer). */
-function digest32(msg: Uint8Array): Uint8Array {
+/** The 20-byte digest SHA-1(inner), left-padded to 32 bytes for libsecp256k1 (the same integer). */
+function digest32(inner: Uint8Array): Uint8Array {
   const out = new Uint8Array(32);
-  out.set(sha('sha1', inner(msg)), 12);
+  out.set(sha('sha1', inner), 12);
   return out;
 }
 
@@ -77,21 +78,16 @@ function publicObject(pub: PublicKey): KeyObject {
 
 export const nodeBackend: SigningBackend = {
   name: 'node:crypto',
-  sign(kp, msg) {
+  signInner(kp, inner) {
     let o = privateObjects.get(kp);
     if (!o) {
       o = createPrivateKey({ key: jwk(kp.publicKey.raw, kp.privateKey), format: 'jwk' });
       privateObjects.set(kp, o);
     }
-    return new Uint8Array(nodeSign('sha1', inner(msg), { key: o, dsaEncoding: 'ieee-p1363' }));
+    return new Uint8Array(nodeSign('sha1', inner, { key: o, dsaEncoding: 'ieee-p1363' }));
   },
-  verify(pub, msg, sig) {
-    return nodeVerify(
-      'sha1',
-      inner(msg),
-      { key: publicObject(pub), dsaEncoding: 'ieee-p1363' },
-      sig,
-    );
+  verifyInner(pub, inner, sig) {
+    return nodeVerify('sha1', inner, { key: publicObject(pub), dsaEncoding: 'ieee-p1363' }, sig);
   },
   isValidPoint(pub) {
     try {
@@ -121,11 +117,12 @@ function loadNative(): SigningBackend | null {
   }
   return {
     name: 'libsecp256k1',
-    sign: (kp, msg) => Uint8Array.from(b.ecdsaSign(digest32(msg), kp.privateKey).signature),
+    signInner: (kp, inner) =>
+      Uint8Array.from(b.ecdsaSign(digest32(inner), kp.privateKey).signature),
     // libsecp256k1 refuses high-S signatures, which the Python nodes produce
     // half the time: normalise first (a copy; the call works in place).
-    verify: (pub, msg, sig) =>
-      b.ecdsaVerify(b.signatureNormalize(Uint8Array.from(sig)), digest32(msg), pub.uncompressed),
+    verifyInner: (pub, inner, sig) =>
+      b.ecdsaVerify(b.signatureNormalize(Uint8Array.from(sig)), digest32(inner), pub.uncompressed),
     isValidPoint: (pub) => b.publicKeyVerify(pub.uncompressed),
   };
 }
@@ -163,9 +160,14 @@ export class PublicKey {
 
   /** True when `sig` (r‖s, high or low S) signs `msg` under this key. */
   verify(msg: Uint8Array, sig: Uint8Array, backend: SigningBackend = active): boolean {
+    return this.verifyInner(inner(msg), sig, backend);
+  }
+
+  /** As verify, given the SHA-256 of the signed bytes. */
+  verifyInner(innerDigest: Uint8Array, sig: Uint8Array, backend: SigningBackend = active): boolean {
     if (sig.length !== 64) return false;
     try {
-      return backend.verify(this, msg, sig);
+      return backend.verifyInner(this, innerDigest, sig);
     } catch {
       return false;
     }
@@ -204,6 +206,11 @@ export class KeyPair {
   }
 
   sign(msg: Uint8Array, backend: SigningBackend = active): Uint8Array {
-    return backend.sign(this, msg);
+    return backend.signInner(this, inner(msg));
+  }
+
+  /** As sign, given the SHA-256 of the signed bytes. */
+  signInner(innerDigest: Uint8Array, backend: SigningBackend = active): Uint8Array {
+    return backend.signInner(this, innerDigest);
   }
 }

@@ -2,16 +2,18 @@ import { DsnError, httpStatusOf } from '../errors.js';
 import type { IncomingRequest, Response } from '../transport/types.js';
 import { frame, MsgType, typeOfPath, unframe } from '../wire/frame.js';
 import {
+  type Data,
+  dataInnerDigest,
   decodeData,
   decodeHello,
   decodePeers,
   decodeStateAsSigned,
   encodePeers,
   type Peers,
-  signedBytesData,
   signedBytesPeers,
 } from '../wire/packets.js';
 import type { NodeCore } from './core.js';
+import type { StreamedData } from './data-sink.js';
 import type { Peer } from './peers.js';
 
 const text = (s: string) => Buffer.from(s, 'utf8');
@@ -28,7 +30,13 @@ const OK = text('OK');
  */
 const UNIFORM: Response = { status: 401, body: text('not authorized') };
 const NO_CONTENT: Response = { status: 204, body: EMPTY };
-const KEEPS_CODE = new Set(['DSN_ERR_VERSION', 'DSN_ERR_OWN_ORIGIN', 'DSN_ERR_STOPPED']);
+const KEEPS_CODE = new Set([
+  'DSN_ERR_VERSION',
+  'DSN_ERR_OWN_ORIGIN',
+  'DSN_ERR_STOPPED',
+  // Only after the DATA was authenticated: the receiver's callback said no.
+  'DSN_ERR_REFUSED',
+]);
 
 /**
  * The node's request handler: `(path, body, remote IP) → (status, body)`;
@@ -55,6 +63,19 @@ export function createHandler(
   return (req) => {
     const type = typeOfPath(req.path);
     if (type === undefined) return { status: 404, body: text('not found') };
+    const streamed = req.streamed;
+    if (streamed) {
+      // A big DATA, decrypted and hashed as it arrived (data-sink.ts); only
+      // DATA bodies are read that way.
+      if ('error' in streamed) return refused(streamed.error);
+      if (type !== MsgType.DATA) return refused(null);
+      try {
+        const { data, inner } = streamed.value as StreamedData;
+        return ok(type, onData(core, data, inner, req));
+      } catch (err) {
+        return refused(err);
+      }
+    }
     if (req.body.length === 0) return { status: 400, body: text('empty body') };
     try {
       const payload = unframe(core.envelope.open(req.body), type);
@@ -89,8 +110,10 @@ function dispatch(
       }
       core.pingedOn(req.connection);
       return EMPTY;
-    case MsgType.DATA:
-      return onData(core, payload, req);
+    case MsgType.DATA: {
+      const d = decodeData(payload, core.limits);
+      return onData(core, d, dataInnerDigest(d.nodeId, d.data), req);
+    }
   }
 }
 
@@ -184,10 +207,14 @@ function onUpdate(core: NodeCore, payload: Uint8Array, req: IncomingRequest): Ui
   return core.ownStateBytes();
 }
 
-function onData(core: NodeCore, payload: Uint8Array, req: IncomingRequest): Uint8Array {
-  const d = decodeData(payload, core.limits);
+/**
+ * `inner` is the SHA-256 of the packet's signed bytes. The receive
+ * listeners run before the answer: one that throws (a full job queue) makes
+ * it a 503 the sender sees (DSN_ERR_REFUSED), not an OK.
+ */
+function onData(core: NodeCore, d: Data, inner: Uint8Array, req: IncomingRequest): Uint8Array {
   const peer = sender(core, d.nodeId);
-  if (!peer.key.verify(signedBytesData(d), d.sig)) {
+  if (!peer.key.verifyInner(inner, d.sig)) {
     throw new DsnError('DSN_ERR_UNAUTHORIZED', 'data signature does not verify');
   }
   authenticated(core, peer, req);

@@ -6,7 +6,9 @@ import { createEnvelope } from '../crypto/envelope.js';
 import { DsnError } from '../errors.js';
 import { HttpTransport } from '../transport/http.js';
 import type { Transport } from '../transport/types.js';
+import { MsgType, maxBodyFor, PATH_OF, typeOfPath } from '../wire/frame.js';
 import { NodeCore } from './core.js';
+import { dataSink, STREAM_DATA_BYTES } from './data-sink.js';
 import type { Emit } from './events.js';
 import { createHandler } from './handlers.js';
 import { Outbound } from './outbound.js';
@@ -100,10 +102,17 @@ export class DSNode {
     const transport =
       config.transport ?? new HttpTransport({ maxResponseBytes: config.limits.maxBodyBytes });
     const node = new DSNode(core, transport, new AbortController(), clock);
+    const limits = config.limits;
     core.port = await transport.listen(createHandler(core), {
       host: config.host,
       port: config.port,
-      maxBodyBytes: config.limits.maxBodyBytes,
+      maxBodyBytes: limits.maxBodyBytes,
+      bodyLimit: (path) => maxBodyFor(typeOfPath(path), limits),
+      // Big DATA bodies are decrypted and hashed as they arrive.
+      sink: (path, length) =>
+        path === DATA_PATH && length >= STREAM_DATA_BYTES
+          ? dataSink(core.envelope, length, limits)
+          : null,
     });
     try {
       await node.ticker.bootstrap();
@@ -253,6 +262,16 @@ export class DSNode {
     if (!peer)
       throw new DsnError('DSN_ERR_UNKNOWN_NODE', `no peer with ID ${JSON.stringify(nodeId)}`);
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    if (!(bytes instanceof Uint8Array)) {
+      throw new DsnError('DSN_ERR_ARGUMENT', `data must be bytes or a string, got ${typeof data}`);
+    }
+    const max = this.core.limits.maxDataBytes;
+    if (bytes.length > max) {
+      throw new DsnError(
+        'DSN_ERR_LIMIT',
+        `${bytes.length} bytes of data is more than limits.maxDataBytes (${max})`,
+      );
+    }
     await this.out.data(peer, bytes);
   }
 
@@ -277,6 +296,8 @@ export class DSNode {
     if (this.stopping) throw new DsnError('DSN_ERR_STOPPED', 'the node is stopped');
   }
 }
+
+const DATA_PATH = PATH_OF[MsgType.DATA];
 
 function checkString(v: unknown, what: string): void {
   if (typeof v !== 'string')

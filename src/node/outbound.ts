@@ -1,15 +1,14 @@
 import { PeerError } from '../errors.js';
 import { MsgType, PING_PAYLOAD } from '../wire/frame.js';
 import {
-  type Data,
+  dataInnerDigest,
   decodeHello,
   decodePeers,
   decodeStateAsSigned,
-  encodeData,
+  encodeDataHead,
   encodePeers,
   type PeerEntry,
   type Peers,
-  signedBytesData,
   signedBytesPeers,
 } from '../wire/packets.js';
 import type { NodeCore } from './core.js';
@@ -113,10 +112,28 @@ export class Outbound {
     });
   }
 
+  /**
+   * One DATA, answered OK (or refused: a DsnError DSN_ERR_REFUSED when the
+   * peer's receive callback threw). The payload is hashed and encrypted
+   * where it lies, never copied into a packet buffer.
+   */
   async data(peer: Peer, data: Uint8Array): Promise<void> {
-    const d: Data = { nodeId: this.core.id, sig: EMPTY, data };
-    d.sig = this.core.creds.keyPair.sign(signedBytesData(d));
-    const answer = await this.rpc.call(peer.address, peer.port, MsgType.DATA, encodeData(d));
+    const id = this.core.id;
+    const sig = this.core.creds.keyPair.signInner(dataInnerDigest(id, data));
+    const parts = [encodeDataHead(id, sig, data.length), data];
+    let answer: Uint8Array;
+    try {
+      answer = await this.rpc.call(peer.address, peer.port, MsgType.DATA, parts, {
+        retryStatus: false,
+      });
+    } catch (err) {
+      if (err instanceof PeerError && err.status === 503) {
+        throw new PeerError('DSN_ERR_REFUSED', `${peer.id} refused the data: ${err.reason}`, 503, {
+          cause: err,
+        });
+      }
+      throw err;
+    }
     if (Buffer.from(answer).toString('latin1') !== 'OK') {
       throw new PeerError('DSN_ERR_PEER', `${peer.id} did not acknowledge the data`);
     }

@@ -3,6 +3,7 @@ import type { Timing } from '../config.js';
 import type { Envelope } from '../crypto/envelope.js';
 import { DsnError, PeerError } from '../errors.js';
 import type { Transport } from '../transport/types.js';
+import type { Body } from '../wire/body.js';
 import { frame, MsgType, PATH_OF, unframe } from '../wire/frame.js';
 
 export interface CallOptions {
@@ -10,6 +11,11 @@ export interface CallOptions {
   tries?: number;
   /** Timeout of one try (default: timing.requestTimeoutMs, more for big bodies). */
   timeoutMs?: number;
+  /**
+   * Whether a 500 or 503 is tried again (default true). Not for a DATA: its
+   * receiver had it in hand, and a refusal is the receiver's answer.
+   */
+  retryStatus?: boolean;
 }
 
 /**
@@ -31,12 +37,14 @@ export class Rpc {
     address: string,
     port: number,
     type: MsgType,
-    payload: Uint8Array,
+    payload: Uint8Array | readonly Uint8Array[],
     opts: CallOptions = {},
   ): Promise<Uint8Array> {
     const body = this.seal(type, payload);
     const tries = opts.tries ?? this.timing.tries;
+    // At least 1 MB/s, as the Python client allows big bodies.
     const timeoutMs = opts.timeoutMs ?? Math.max(this.timing.requestTimeoutMs, body.length / 1000);
+    const retryStatus = opts.retryStatus ?? true;
     for (let attempt = 1; ; attempt++) {
       if (this.signal.aborted) throw new DsnError('DSN_ERR_STOPPED', 'node is stopped');
       try {
@@ -45,8 +53,7 @@ export class Rpc {
         const retriable =
           !(err instanceof PeerError) ||
           err.status === undefined ||
-          err.status === 500 ||
-          err.status === 503;
+          (retryStatus && (err.status === 500 || err.status === 503));
         if (!retriable || attempt >= tries || this.signal.aborted) throw err;
         await delay(this.clock, this.timing.retryDelayMs, this.signal);
       }
@@ -59,7 +66,12 @@ export class Rpc {
    * goes to all of them — they all hold the key anyway, and an onlooker
    * learns nothing the sizes and timing did not tell it already.
    */
-  private seal(type: MsgType, payload: Uint8Array): Uint8Array {
+  private seal(type: MsgType, payload: Uint8Array | readonly Uint8Array[]): Body {
+    // A payload in parts (a DATA's head and its data) is sealed as the
+    // body is written, without copying the parts into one buffer.
+    if (!(payload instanceof Uint8Array)) {
+      return this.envelope.sealParts([Uint8Array.of(type), ...payload]);
+    }
     if (type !== MsgType.UPDATE) return this.envelope.seal(frame(type, payload));
     const last = this.lastSealed;
     if (last && last.payload === payload) return last.body;
@@ -74,7 +86,7 @@ export class Rpc {
     address: string,
     port: number,
     type: MsgType,
-    body: Uint8Array,
+    body: Body,
     timeoutMs: number,
   ): Promise<Uint8Array> {
     const path = PATH_OF[type];
@@ -89,6 +101,7 @@ export class Rpc {
         'DSN_ERR_PEER',
         `${address}:${port}${path} answered ${res.status}: ${reason}`,
         res.status,
+        { reason },
       );
     }
     try {

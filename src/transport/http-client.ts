@@ -1,5 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { PeerError } from '../errors.js';
+import { type Body, isChunked } from '../wire/body.js';
 import { keepsAlive, MessageReader } from './http1.js';
 import type { RequestOptions, Response, TransportStats } from './types.js';
 
@@ -21,7 +22,10 @@ export interface ClientLimits {
 interface Call {
   host: string;
   port: number;
+  /** The head, and the body with it when the body is small (one write). */
   bytes: Buffer;
+  /** A body sent after the head, as it is (large, or made in chunks). */
+  body: Body | null;
   options: RequestOptions;
   resolve: (r: Response) => void;
   reject: (e: Error) => void;
@@ -80,7 +84,7 @@ export class PeerHttpClient {
     host: string,
     port: number,
     path: string,
-    body: Uint8Array,
+    body: Body,
     options: RequestOptions,
   ): Promise<Response> {
     if (this.closed) return Promise.reject(new PeerError('DSN_ERR_STOPPED', 'transport is closed'));
@@ -97,12 +101,16 @@ export class PeerHttpClient {
     const head =
       `POST ${path} HTTP/1.1\r\nHost: ${authority}\r\nUser-Agent: ${this.limits.userAgent}\r\n` +
       `Content-Type: application/octet-stream\r\nContent-Length: ${body.length}\r\n\r\n`;
-    const bytes = Buffer.concat([Buffer.from(head, 'latin1'), body]);
+    // A small body goes in one buffer with the head (one write); a large
+    // one is written after it, not copied.
+    const whole = !isChunked(body) && body.length <= COPY_BODY_BYTES;
+    const bytes = whole ? Buffer.concat([Buffer.from(head, 'latin1'), body]) : Buffer.from(head);
     return new Promise<Response>((resolve, reject) => {
       const call: Call = {
         host,
         port,
         bytes,
+        body: whole ? null : body,
         options,
         resolve,
         reject,
@@ -209,7 +217,34 @@ export class PeerHttpClient {
     conn.call = call;
     call.conn = conn;
     conn.answered = false;
-    conn.socket.write(call.bytes);
+    const socket = conn.socket;
+    if (!call.body) {
+      socket.write(call.bytes);
+      return;
+    }
+    if (!isChunked(call.body)) {
+      socket.cork();
+      socket.write(call.bytes);
+      socket.write(call.body);
+      socket.uncork();
+      return;
+    }
+    // Chunks are made (encrypted) as the socket takes them: the event loop
+    // is free whenever the kernel's buffer is full, and other requests (a
+    // small message to the same peer, on another connection) go meanwhile.
+    socket.write(call.bytes);
+    const chunks = call.body.chunks()[Symbol.iterator]();
+    const more = () => {
+      while (conn.call === call && !conn.gone) {
+        const next = chunks.next();
+        if (next.done) return;
+        if (!socket.write(next.value)) {
+          socket.once('drain', more);
+          return;
+        }
+      }
+    };
+    more();
   }
 
   private onRead(conn: Conn, n: number, buf: Uint8Array): boolean {
@@ -340,6 +375,8 @@ export class PeerHttpClient {
 }
 
 const READ_BUFFER = Buffer.alloc(64 * 1024);
+/** Bodies up to this size are copied behind the head and written with it. */
+const COPY_BODY_BYTES = 64 * 1024;
 
 function stopped(): PeerError {
   return new PeerError('DSN_ERR_STOPPED', 'node is stopped');

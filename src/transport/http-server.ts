@@ -1,6 +1,16 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { DsnError } from '../errors.js';
-import { type Head, HttpError, keepsAlive, MessageReader, reason, USER_AGENT } from './http1.js';
+import type { BodySink } from '../wire/body.js';
+import {
+  type Head,
+  type HeadAction,
+  HttpError,
+  keepsAlive,
+  type Message,
+  MessageReader,
+  reason,
+  USER_AGENT,
+} from './http1.js';
 import {
   type ListenOptions,
   plainAddress,
@@ -21,6 +31,13 @@ export interface ServerLimits {
   checkIntervalMs: number;
   /** Most open connections at once; more are closed on arrival. */
   maxConnections: number;
+  /**
+   * Bytes of declared bodies being read at once. A large body that does not
+   * fit waits, unread, until others are done (one that alone exceeds it is
+   * read when nothing else is): memory stays bounded however many peers send
+   * big messages together. Small bodies never wait.
+   */
+  maxBodyMemory: number;
 }
 
 /** One client connection: requests are answered one at a time, in order. */
@@ -30,6 +47,10 @@ interface Conn {
   busy: boolean;
   /** When the request being read began (first byte), or 0. */
   startedAt: number;
+  /** Body bytes counted against maxBodyMemory for the request being read. */
+  reserved: number;
+  /** Waiting for room under maxBodyMemory; the sink to read its body with then. */
+  waiting: { head: Head; path: string; length: number } | null;
   lastActive: number;
   /** The far side ended its half: answer what was read, then close. */
   ended: boolean;
@@ -58,6 +79,8 @@ export class PeerHttpServer {
   private readonly conns = new Set<Conn>();
   private sweep: ReturnType<typeof setInterval> | null = null;
   private partial: ReturnType<typeof setTimeout> | null = null;
+  private bodyMemory = 0;
+  private readonly queued: Conn[] = [];
 
   constructor(
     private readonly handler: RequestHandler,
@@ -107,15 +130,19 @@ export class PeerHttpServer {
       return;
     }
     const now = Date.now();
+    const bodyLimit = this.opts.bodyLimit;
     const reader = new MessageReader('request', {
       maxHeadBytes: this.limits.maxHeadBytes,
       maxBodyBytes: this.opts.maxBodyBytes,
+      bodyLimit: bodyLimit && ((head) => bodyLimit(pathOf(head))),
     });
     const conn: Conn = {
       socket,
       reader,
       busy: false,
       startedAt: 0,
+      reserved: 0,
+      waiting: null,
       lastActive: now,
       ended: false,
       closing: false,
@@ -125,7 +152,7 @@ export class PeerHttpServer {
     // Watched connections stay open while idle: the kernel's keep-alive
     // probes find a peer host that vanished without closing them.
     socket.setKeepAlive(true, this.limits.keepAliveTimeoutMs / 2);
-    reader.onHead = (head) => this.continueIfAsked(conn, head);
+    reader.onHead = (head, length) => this.onHead(conn, head, length ?? 0);
     this.conns.add(conn);
     socket.on('data', (chunk: Buffer) => {
       if (conn.closing) return;
@@ -141,7 +168,56 @@ export class PeerHttpServer {
       if (!conn.busy) this.finish(conn);
     });
     socket.on('error', () => socket.destroy());
-    socket.on('close', () => this.conns.delete(conn));
+    socket.on('close', () => {
+      this.conns.delete(conn);
+      this.unreserve(conn);
+    });
+  }
+
+  /**
+   * A request's head is in: room for its body under maxBodyMemory (or wait
+   * for it), a sink to read it with if the owner wants one, 100-continue.
+   */
+  private onHead(conn: Conn, head: Head, length: number): HeadAction | undefined {
+    const path = pathOf(head);
+    const fits = this.bodyMemory === 0 || this.bodyMemory + length <= this.limits.maxBodyMemory;
+    if (length >= WAITS_FOR_MEMORY && !fits) {
+      conn.waiting = { head, path, length };
+      conn.socket.pause();
+      this.queued.push(conn);
+      return { hold: true };
+    }
+    this.continueIfAsked(conn, head);
+    return { sink: this.reserve(conn, path, length) };
+  }
+
+  private reserve(conn: Conn, path: string, length: number): BodySink | null {
+    conn.reserved = length;
+    this.bodyMemory += length;
+    return length > 0 ? (this.opts.sink?.(path, length) ?? null) : null;
+  }
+
+  /** The body is read (or the connection gone): its room goes to requests waiting for it. */
+  private unreserve(conn: Conn): void {
+    this.bodyMemory -= conn.reserved;
+    conn.reserved = 0;
+    const w = this.queued.indexOf(conn);
+    if (w >= 0) this.queued.splice(w, 1);
+    while (this.queued.length > 0) {
+      const next = this.queued[0] as Conn;
+      const wanted = next.waiting as NonNullable<Conn['waiting']>;
+      if (this.bodyMemory > 0 && this.bodyMemory + wanted.length > this.limits.maxBodyMemory)
+        return;
+      this.queued.shift();
+      next.waiting = null;
+      next.reader.release(this.reserve(next, wanted.path, wanted.length));
+      this.continueIfAsked(next, wanted.head);
+      // Its time runs from now: it waited for this server, not for the client.
+      next.startedAt = Date.now();
+      next.lastActive = next.startedAt;
+      if (next.stalledAt === 0) next.socket.resume();
+      this.pump(next);
+    }
   }
 
   /** Answers every complete request read so far, one at a time. */
@@ -156,20 +232,22 @@ export class PeerHttpServer {
         return;
       }
       if (!msg) {
+        if (conn.reader.holding) return;
         if (!conn.reader.started) conn.startedAt = 0;
         else this.watchPartial(); // part of a request is in: it has a deadline
         if (conn.ended) this.finish(conn);
         return;
       }
       conn.startedAt = conn.reader.started ? Date.now() : 0;
-      const { head, body } = msg;
+      if (conn.reserved > 0) this.unreserve(conn);
+      const { head, body, streamed } = msg;
       const keep = keepsAlive(head);
       if (head.line[0] !== 'POST') {
         this.write(conn, 405, 'method not allowed', !keep);
         continue;
       }
       this.stats.requestsServed++;
-      const r = this.call(conn, head, body);
+      const r = this.call(conn, head, body, streamed);
       if (r instanceof Promise) {
         conn.busy = true;
         void r.then((res) => {
@@ -184,12 +262,18 @@ export class PeerHttpServer {
   }
 
   /** Runs the handler; a throw or a rejection becomes a 500. */
-  private call(conn: Conn, head: Head, body: Buffer): Response | Promise<Response> {
+  private call(
+    conn: Conn,
+    head: Head,
+    body: Buffer,
+    streamed: Message['streamed'],
+  ): Response | Promise<Response> {
     const socket = conn.socket;
     try {
       const r = this.handler({
-        path: head.line[1].split('?')[0] as string,
+        path: pathOf(head),
         body,
+        ...(streamed && { streamed }),
         remoteAddress: plainAddress(socket.remoteAddress),
         connection: socket,
         onHangup: (listener) => {
@@ -264,9 +348,8 @@ export class PeerHttpServer {
           else pending = true;
           continue;
         }
-        if (c.busy || !c.reader.started || c.startedAt === 0) continue;
-        const limit = c.reader.inBody ? this.limits.requestTimeoutMs : this.limits.headersTimeoutMs;
-        if (now - c.startedAt > limit) this.write(c, 408, 'request timed out', true);
+        if (c.busy || c.waiting || !c.reader.started || c.startedAt === 0) continue;
+        if (timedOut(c, now, this.limits)) this.write(c, 408, 'request timed out', true);
         else pending = true;
       }
       if (pending) this.watchPartial();
@@ -289,6 +372,27 @@ export class PeerHttpServer {
     }
   }
 }
+
+/**
+ * A head must be complete within headersTimeoutMs. A body may take
+ * requestTimeoutMs plus its length at 1 MB/s (the Python client's rule for
+ * its own timeouts), so a big transfer that keeps moving is not cut; one
+ * from which nothing came for requestTimeoutMs is.
+ */
+function timedOut(c: Conn, now: number, limits: ServerLimits): boolean {
+  if (!c.reader.inBody) return now - c.startedAt > limits.headersTimeoutMs;
+  if (now - c.lastActive > limits.requestTimeoutMs) return true;
+  return now - c.startedAt > limits.requestTimeoutMs + c.reader.declared / 1000;
+}
+
+function pathOf(head: Head): string {
+  const target = head.line[1];
+  const q = target.indexOf('?');
+  return q < 0 ? target : target.slice(0, q);
+}
+
+/** Bodies this large or larger wait for room under maxBodyMemory; smaller ones never do. */
+const WAITS_FOR_MEMORY = 1024 * 1024;
 
 const INTERNAL: Response = { status: 500, body: Buffer.from('internal error') };
 

@@ -1,4 +1,5 @@
 import { DsnError } from '../errors.js';
+import type { Body } from '../wire/body.js';
 import { PeerHttpClient } from './http-client.js';
 import { PeerHttpServer } from './http-server.js';
 import { USER_AGENT } from './http1.js';
@@ -28,6 +29,8 @@ export interface HttpTransportOptions {
   requestTimeoutMs?: number;
   /** Most open connections to the server at once. */
   maxConnections?: number;
+  /** Bytes of request bodies the server reads at once (default 160 MiB; see ServerLimits). */
+  maxBodyMemory?: number;
   /** Most bytes of a response body (default: 16 MiB, the default body limit). */
   maxResponseBytes?: number;
   /**
@@ -80,6 +83,8 @@ export class HttpTransport implements Transport {
       // any: an idle process is not woken for it).
       checkIntervalMs: 1000,
       maxConnections: this.options.maxConnections ?? 4096,
+      // Two and a half 64-MiB DATA bodies (the default limit) at once.
+      maxBodyMemory: this.options.maxBodyMemory ?? 160 * 1024 * 1024,
     });
     this.server = server;
     try {
@@ -95,7 +100,7 @@ export class HttpTransport implements Transport {
     address: string,
     port: number,
     path: string,
-    body: Uint8Array,
+    body: Body,
     options: RequestOptions,
   ): Promise<Response> {
     return this.client.request(address, port, path, body, options);

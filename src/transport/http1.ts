@@ -12,6 +12,8 @@
  * trailers kept, no header values beyond the few the framing needs.
  */
 
+import type { BodySink } from '../wire/body.js';
+
 /**
  * The User-Agent of this implementation's requests. A server seeing it knows
  * the sender's own server holds idle connections cheaply (IncomingRequest.sameImplementation).
@@ -39,7 +41,10 @@ export interface Head {
 
 export interface Message {
   head: Head;
+  /** Empty when the body went to a sink. */
   body: Buffer;
+  /** What the sink made of the body, or what it threw. */
+  streamed?: { value: unknown } | { error: unknown };
 }
 
 export interface ReaderLimits {
@@ -47,6 +52,16 @@ export interface ReaderLimits {
   maxHeadBytes: number;
   /** Most bytes of a body. */
   maxBodyBytes: number;
+  /** The body limit of one message, if not maxBodyBytes (a server's limit per path). */
+  bodyLimit?: (head: Head) => number;
+}
+
+/** What a reader's owner wants done with a body whose head just came. */
+export interface HeadAction {
+  /** Hand the body's bytes to this as they arrive instead of buffering them. */
+  sink?: BodySink | null;
+  /** Read no further until `release()` (the server has no memory for it yet). */
+  hold?: boolean;
 }
 
 type Framing =
@@ -55,6 +70,7 @@ type Framing =
   | { kind: 'close' };
 
 const CRLF = Buffer.from('\r\n');
+const EMPTY = Buffer.alloc(0);
 const HEAD_END = Buffer.from('\r\n\r\n');
 
 /**
@@ -68,11 +84,17 @@ export class MessageReader {
   private framing: Framing | null = null;
   private parts: Buffer[] = [];
   private size = 0;
+  private max = 0;
+  private sink: BodySink | null = null;
+  private sunk: { value: unknown } | { error: unknown } | null = null;
+  private held = false;
   private ended = false;
+  /** The current message's declared body length (Content-Length), or 0. */
+  declared = 0;
   /** Whether some bytes of a message not yet complete have arrived. */
   started = false;
   /** Called once per head, before its body is read; may throw HttpError. */
-  onHead?: (head: Head, bodyBytes: number | null) => void;
+  onHead?: (head: Head, bodyBytes: number | null) => HeadAction | undefined;
 
   constructor(
     private readonly kind: 'request' | 'response',
@@ -98,15 +120,31 @@ export class MessageReader {
     if (!this.head) {
       if (!this.readHead()) return null;
     }
+    if (this.held) return null;
     const body = this.readBody();
     if (body === null) return null;
     const message: Message = { head: this.head as Head, body };
+    if (this.sunk) message.streamed = this.sunk;
     this.head = null;
     this.framing = null;
     this.parts = [];
     this.size = 0;
+    this.sink = null;
+    this.sunk = null;
+    this.declared = 0;
     this.started = this.buf.length > 0;
     return message;
+  }
+
+  /** Whether reading waits for `release()`. */
+  get holding(): boolean {
+    return this.held;
+  }
+
+  /** Reads on after a hold (call `next` again), the body into `sink` if given. */
+  release(sink: BodySink | null = null): void {
+    this.held = false;
+    if (sink) this.sink = sink;
   }
 
   /** Whether the far side ended the stream. */
@@ -136,12 +174,15 @@ export class MessageReader {
     this.buf = this.buf.subarray(end + 4);
     this.framing = this.framingOf(head);
     this.head = head;
-    this.onHead?.(head, this.framing.kind === 'length' ? this.framing.left : null);
+    const action = this.onHead?.(head, this.framing.kind === 'length' ? this.framing.left : null);
+    if (action?.sink) this.sink = action.sink;
+    if (action?.hold) this.held = true;
     return true;
   }
 
   private framingOf(head: Head): Framing {
     const h = head.headers;
+    this.max = this.limits.bodyLimit?.(head) ?? this.limits.maxBodyBytes;
     if (this.kind === 'response') {
       const status = Number(head.line[1]);
       if (status < 200 || status === 204 || status === 304) return { kind: 'length', left: 0 };
@@ -169,7 +210,8 @@ export class MessageReader {
         throw new HttpError(400, 'bad Content-Length');
       }
       const length = Number(first);
-      if (length > this.limits.maxBodyBytes) throw new HttpError(413, 'body too large');
+      if (length > this.max) throw new HttpError(413, 'body too large');
+      this.declared = length;
       return { kind: 'length', left: length };
     }
     return this.kind === 'request' ? { kind: 'length', left: 0 } : { kind: 'close' };
@@ -177,12 +219,30 @@ export class MessageReader {
 
   private take(n: number): void {
     this.size += n;
-    if (this.size > this.limits.maxBodyBytes) throw new HttpError(413, 'body too large');
-    this.parts.push(this.buf.subarray(0, n));
+    if (this.size > this.max) throw new HttpError(413, 'body too large');
+    const part = this.buf.subarray(0, n);
     this.buf = this.buf.subarray(n);
+    if (!this.sink) this.parts.push(part);
+    else if (!this.sunk) {
+      try {
+        this.sink.push(part);
+      } catch (error) {
+        this.sunk = { error }; // the rest of the body is read and dropped
+      }
+    }
   }
 
   private body(): Buffer {
+    if (this.sink) {
+      if (!this.sunk) {
+        try {
+          this.sunk = { value: this.sink.finish() };
+        } catch (error) {
+          this.sunk = { error };
+        }
+      }
+      return EMPTY;
+    }
     return this.parts.length === 1 ? (this.parts[0] as Buffer) : Buffer.concat(this.parts);
   }
 
@@ -220,8 +280,7 @@ export class MessageReader {
         const hex = ows(line.split(';')[0] as string);
         if (!/^[0-9a-fA-F]{1,8}$/.test(hex)) throw new HttpError(400, 'bad chunk size');
         f.left = Number.parseInt(hex, 16);
-        if (this.size + f.left > this.limits.maxBodyBytes)
-          throw new HttpError(413, 'body too large');
+        if (this.size + f.left > this.max) throw new HttpError(413, 'body too large');
         f.phase = f.left === 0 ? 'trailer' : 'data';
       } else if (line === '') {
         return this.body(); // trailer fields are read and dropped

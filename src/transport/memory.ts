@@ -1,4 +1,5 @@
 import { PeerError } from '../errors.js';
+import { type Body, bodyBytes } from '../wire/body.js';
 import {
   type ListenOptions,
   newStats,
@@ -62,7 +63,7 @@ export class MemoryNetwork {
     address: string,
     port: number,
     path: string,
-    body: Uint8Array,
+    body: Body,
     opts: RequestOptions,
   ): Promise<Response> {
     await Promise.resolve();
@@ -80,7 +81,7 @@ export class MemoryNetwork {
     this.dialled.set(key, clients.add(from));
     return handler({
       path,
-      body: Uint8Array.from(body),
+      body: Uint8Array.from(bodyBytes(body)),
       remoteAddress: from.address,
       connection: from,
       onHangup: (listener) => from.onClose(listener),
@@ -103,8 +104,8 @@ export class MemoryTransport implements Transport {
   async listen(handler: RequestHandler, options: ListenOptions): Promise<number> {
     const counted: RequestHandler = (req) => {
       this.stats.requestsServed++;
-      if (req.body.length > options.maxBodyBytes)
-        return { status: 413, body: Buffer.from('body too large') };
+      const limit = options.bodyLimit?.(req.path) ?? options.maxBodyBytes;
+      if (req.body.length > limit) return { status: 413, body: Buffer.from('body too large') };
       return handler(req);
     };
     this.bound = this.network.bind(this.address, options.port, counted);
@@ -115,7 +116,7 @@ export class MemoryTransport implements Transport {
     address: string,
     port: number,
     path: string,
-    body: Uint8Array,
+    body: Body,
     options: RequestOptions,
   ): Promise<Response> {
     if (this.closed) throw new PeerError('DSN_ERR_STOPPED', 'transport is closed');

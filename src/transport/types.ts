@@ -1,3 +1,5 @@
+import type { Body, BodySink } from '../wire/body.js';
+
 /**
  * The seam between the protocol and the network. The node only ever sees
  * `(path, body, remoteAddress) → (status, body)`; HTTP is one implementation
@@ -6,7 +8,13 @@
  */
 export interface IncomingRequest {
   path: string;
+  /** Empty when the body went to a sink instead (see `streamed`). */
   body: Uint8Array;
+  /**
+   * What the sink ListenOptions.sink gave for this body made of it, or the
+   * error it threw; absent when the body was buffered whole.
+   */
+  streamed?: { value: unknown } | { error: unknown };
   /** The sender's IP as seen on the socket (IPv4-mapped IPv6 unwrapped). */
   remoteAddress: string;
   /**
@@ -48,8 +56,15 @@ export interface RequestOptions {
 export interface ListenOptions {
   host: string;
   port: number;
-  /** Bodies above this get 413 without being read. */
+  /** Bodies above this get 413 without being read (unless `bodyLimit` says otherwise). */
   maxBodyBytes: number;
+  /** The body limit of a path, if not maxBodyBytes. */
+  bodyLimit?: (path: string) => number;
+  /**
+   * A sink to read a body of a declared length as it arrives, or null to
+   * have it buffered whole. Optional: a transport may always buffer.
+   */
+  sink?: (path: string, length: number) => BodySink | null;
 }
 
 export interface TransportStats {
@@ -69,7 +84,7 @@ export interface Transport {
     address: string,
     port: number,
     path: string,
-    body: Uint8Array,
+    body: Body,
     options: RequestOptions,
   ): Promise<Response>;
   /**

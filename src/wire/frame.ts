@@ -1,4 +1,5 @@
 import { DecodeError } from '../errors.js';
+import { CONTROL_BODY_BYTES, type Limits, SIGNATURE_BYTES } from './limits.js';
 
 /**
  * Message types and their paths (PROTOCOL.md §1). Append-only: a number,
@@ -50,4 +51,21 @@ export function unframe(body: Uint8Array, expected: MsgType): Uint8Array {
     );
   }
   return body.subarray(1);
+}
+
+/**
+ * Largest body accepted for a message type, sealed (IV and padding
+ * included): DATA may be large, the rest stays small.
+ */
+export function maxBodyFor(type: MsgType | undefined, limits: Limits): number {
+  switch (type) {
+    case MsgType.DATA:
+      // type byte, node_id, sig, the payload's length; IV and up to a block of padding
+      return limits.maxDataBytes + 1 + 4 + limits.maxNodeIdBytes + 4 + SIGNATURE_BYTES + 4 + 32;
+    case MsgType.UPDATE:
+    case MsgType.PEERS:
+      return limits.maxBodyBytes;
+    default:
+      return Math.min(CONTROL_BODY_BYTES, limits.maxBodyBytes);
+  }
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { DecodeError } from '../errors.js';
 import { Reader, utf8Bytes, Writer } from './bytes.js';
 import { type Limits, PUBLIC_KEY_BYTES, SIGNATURE_BYTES, VERSION_MAX_BYTES } from './limits.js';
@@ -210,24 +211,55 @@ export function decodeStateAsSigned(
 
 // ---- Data -----------------------------------------------------------------
 
-function dataParts(d: Data, withSig: boolean): Part[] {
-  return [(w) => w.string(d.nodeId), (w) => (withSig ? w.bytes(d.sig) : w), (w) => w.bytes(d.data)];
+/**
+ * A Data packet's bytes before its payload: node_id, sig and the payload's
+ * length. The payload follows as it is (a DATA is sent as these two parts,
+ * never copied into one buffer).
+ */
+export function encodeDataHead(nodeId: string, sig: Uint8Array, dataLength: number): Uint8Array {
+  const id = utf8Bytes(nodeId);
+  const out = Buffer.allocUnsafe(4 + id.length + 4 + sig.length + 4);
+  let at = out.writeUInt32LE(id.length, 0);
+  out.set(id, at);
+  at = out.writeUInt32LE(sig.length, at + id.length);
+  out.set(sig, at);
+  out.writeUInt32LE(dataLength, at + sig.length);
+  return out;
 }
 
 export function encodeData(d: Data): Uint8Array {
-  return build(dataParts(d, true));
+  const head = encodeDataHead(d.nodeId, d.sig, d.data.length);
+  const out = new Uint8Array(head.length + d.data.length);
+  out.set(head, 0);
+  out.set(d.data, head.length);
+  return out;
 }
 
 export function signedBytesData(d: Data): Uint8Array {
-  return build(dataParts(d, false));
+  return build([(w) => w.string(d.nodeId), (w) => w.bytes(d.data)]);
 }
 
+/**
+ * SHA-256 of a Data packet's signed bytes (node_id, then the payload as a
+ * `bytes` field), hashed in pieces: no copy of the payload.
+ */
+export function dataInnerDigest(nodeId: string, data: Uint8Array): Buffer {
+  const id = utf8Bytes(nodeId);
+  const lengths = Buffer.allocUnsafe(4);
+  const h = createHash('sha256');
+  lengths.writeUInt32LE(id.length, 0);
+  h.update(lengths).update(id);
+  lengths.writeUInt32LE(data.length, 0);
+  return h.update(lengths).update(data).digest();
+}
+
+/** The payload is a view of `b`, not a copy (the body it came in belongs to it alone). */
 export function decodeData(b: Uint8Array, limits: Limits): Data {
   const r = new Reader(b);
   const d: Data = {
     nodeId: r.string('data.node_id', limits.maxNodeIdBytes),
     sig: r.bytes('data.sig', SIGNATURE_BYTES).slice(),
-    data: r.bytes('data.data', limits.maxBodyBytes).slice(),
+    data: r.bytes('data.data', limits.maxDataBytes),
   };
   r.end('data');
   requireNodeId(d.nodeId, 'data');

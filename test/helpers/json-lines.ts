@@ -10,7 +10,8 @@ type Reply = Record<string, unknown>;
  * (`{"event": …}`), commands on stdin (`{"id": n, "cmd": …}`) answered by
  * `{"reply": n, "ok": …}`. Used for the Python test peer and for TypeScript
  * node processes. Events are re-emitted here: `ready`, `update` (node,
- * entries if sent), `peer`, `disconnect` (node), `receive` (node, data),
+ * entries if sent), `peer`, `disconnect` (node), `receive` (node, data or null
+ * when large, { size, sha256 }),
  * `alert` and `fatal` (message), and `exit` (code, signal) when the process
  * ends. `kill()` is kill -9: no goodbye, no flush.
  */
@@ -93,7 +94,13 @@ export class JsonLinesNode extends EventEmitter {
         this.emit(msg.event, msg.message);
         break;
       case 'receive':
-        this.emit('receive', msg.node, Buffer.from(msg.data_hex as string, 'hex'));
+        // Big payloads come as size and SHA-256 only (data null).
+        this.emit(
+          'receive',
+          msg.node,
+          typeof msg.data_hex === 'string' ? Buffer.from(msg.data_hex, 'hex') : null,
+          { size: msg.size, sha256: msg.sha256 },
+        );
         break;
       case 'update':
         this.emit('update', msg.node, msg.entries as Entries | undefined);

@@ -54,4 +54,16 @@ export class PyPeer extends JsonLinesNode {
   async send(node: string, data: Uint8Array): Promise<void> {
     await this.cmd('send', { node, data_hex: Buffer.from(data).toString('hex') });
   }
+
+  /** Sends `unit` repeated to `size` bytes (see repeated()): big payloads without hex on stdin. */
+  async sendRepeated(node: string, unit: Uint8Array, size: number): Promise<void> {
+    await this.cmd('send', { node, repeat_hex: Buffer.from(unit).toString('hex'), size });
+  }
+}
+
+/** `unit` repeated to `size` bytes, as PyPeer.sendRepeated makes them. */
+export function repeated(unit: Uint8Array, size: number): Buffer {
+  const out = Buffer.allocUnsafe(size);
+  for (let at = 0; at < size; at += unit.length) out.set(unit.subarray(0, size - at), at);
+  return out;
 }

@@ -47,6 +47,7 @@ async function serve(maxConnections: number): Promise<number> {
     newStats(),
     {
       maxHeadBytes: 16 * 1024,
+      maxBodyMemory: 1 << 20,
       headersTimeoutMs: 5000,
       requestTimeoutMs: 10_000,
       keepAliveTimeoutMs: 200,

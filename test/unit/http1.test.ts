@@ -544,7 +544,10 @@ describe('MessageReader: refusals', () => {
   it('a declared length over maxBodyBytes → 413 as soon as the head is complete', () => {
     const reader = new MessageReader('request', { maxHeadBytes: 1024, maxBodyBytes: 100 });
     let heads = 0;
-    reader.onHead = () => heads++;
+    reader.onHead = () => {
+      heads++;
+      return undefined;
+    };
     reader.push(Buffer.from('POST / HTTP/1.1\r\nContent-Length: 101\r\n\r'));
     assert.equal(reader.next(), null);
     reader.push(Buffer.from('\n')); // the head is complete; not one byte of the body came

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DSNodeServer, FakeClock, MemoryNetwork } from '../../src/index.js';
+import { bodyBytes } from '../../src/wire/body.js';
 import { allSee } from '../helpers/net.js';
 
 /**
@@ -142,7 +143,7 @@ describe('simulation on the in-memory transport', () => {
     const t = writer.node.transport;
     const request = t.request.bind(t);
     t.request = (address, port, path, body, options) => {
-      if (path === '/update') bodies.push(Buffer.from(body));
+      if (path === '/update') bodies.push(Buffer.from(bodyBytes(body)));
       return request(address, port, path, body, options);
     };
     await writer.updateData('k', 'one');
