@@ -3,7 +3,7 @@ import { DSNodeConfig, type Endpoint } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { oneLine, UsageError } from './errors.js';
 
-/** The node settings `dsn start` takes as flags; each overrides the config file's key. */
+/** The node settings `dsn start` takes as flags (or environment variables); each overrides the config file's key. */
 export interface NodeFlags {
   id?: string;
   port?: number;
@@ -17,17 +17,38 @@ export interface NodeFlags {
   dashboardHost?: string;
 }
 
+/**
+ * What to call each setting in a message: its flag unless given otherwise
+ * (main.ts passes the environment variable a value came from).
+ */
+export type SettingNames = Partial<Record<keyof NodeFlags, string>>;
+
 export const DEFAULT_PORT = 8000;
 
-/** Python dictionary key and command-line flag of each configuration field, for error messages. */
-const FIELDS: Record<string, [pyKey: string, flag: string, value: (f: NodeFlags) => unknown]> = {
-  nodeId: ['node_id', '--id', (f) => f.id],
-  port: ['port', '--port', (f) => f.port],
-  bootstrapNodes: ['bootstrap_nodes', '--bootstrap', (f) => f.bootstrap],
-  aesKey: ['aes_key', '--key', (f) => f.key],
-  credentialDir: ['credential_dir', '--credentials', (f) => f.credentials],
-  networkIp: ['network_ip', '--network-ip', (f) => f.networkIp],
-  whitelistNodeIds: ['whitelist_node_ids', '--whitelist', (f) => f.whitelist],
+const FLAG_OF: Record<keyof NodeFlags, string> = {
+  id: '--id',
+  port: '--port',
+  key: '--key',
+  bootstrap: '--bootstrap',
+  credentials: '--credentials',
+  networkIp: '--network-ip',
+  whitelist: '--whitelist',
+  host: '--host',
+  dashboard: '--dashboard',
+  dashboardHost: '--dashboard-host',
+};
+
+/** The setting behind each field of the library's configuration, and its Python dictionary key. */
+const FIELDS: Record<string, [setting: keyof NodeFlags, pyKey: string | null]> = {
+  nodeId: ['id', 'node_id'],
+  port: ['port', 'port'],
+  bootstrapNodes: ['bootstrap', 'bootstrap_nodes'],
+  aesKey: ['key', 'aes_key'],
+  credentialDir: ['credentials', 'credential_dir'],
+  networkIp: ['networkIp', 'network_ip'],
+  whitelistNodeIds: ['whitelist', 'whitelist_node_ids'],
+  host: ['host', null],
+  dashboard: ['dashboard', null],
 };
 
 /** Reads a JSON configuration file with the Python dictionary's snake_case keys. */
@@ -61,33 +82,37 @@ export function readConfigFile(path: string): Record<string, unknown> {
 
 /**
  * Merges the config file (if any) and the flags, flags winning, and validates
- * the result with the library's own rules. Errors name the flag or the file
- * and its snake_case key, whichever the bad value came from.
+ * the result with the library's own rules. Errors name the setting (flag or
+ * environment variable, see `names`) or the file and its snake_case key,
+ * whichever the bad value came from.
  */
-export function buildNodeConfig(file: string | undefined, flags: NodeFlags): DSNodeConfig {
+export function buildNodeConfig(
+  file: string | undefined,
+  flags: NodeFlags,
+  names: SettingNames = {},
+): DSNodeConfig {
+  const name = (setting: keyof NodeFlags) => names[setting] ?? FLAG_OF[setting];
   const dict: Record<string, unknown> = file ? readConfigFile(file) : {};
-  for (const [pyKey, , value] of Object.values(FIELDS)) {
-    const v = value(flags);
-    if (v !== undefined) dict[pyKey] = v;
+  for (const [setting, pyKey] of Object.values(FIELDS)) {
+    const v = flags[setting];
+    if (pyKey !== null && v !== undefined) dict[pyKey] = v;
   }
   dict.port ??= DEFAULT_PORT;
   if (dict.node_id === undefined) {
     throw new UsageError(
-      `a node ID is required: pass --id${file ? ` or set node_id in ${file}` : ''}`,
+      `a node ID is required: pass --id or DSN_ID${file ? `, or set node_id in ${file}` : ''}`,
     );
   }
   if (flags.dashboardHost !== undefined && flags.dashboard === undefined) {
-    throw new UsageError('--dashboard-host needs --dashboard PORT');
+    throw new UsageError(`${name('dashboardHost')} needs --dashboard PORT (or DSN_DASHBOARD)`);
   }
   try {
     const base = DSNodeConfig.fromDict(dict);
+    // Every field the file set (spread, so that fields added to the library
+    // pass through), plus the settings the Python dictionary does not have.
     return DSNodeConfig.from({
-      nodeId: base.nodeId,
-      port: base.port,
+      ...base,
       bootstrapNodes: [...base.bootstrapNodes],
-      aesKey: base.aesKey,
-      credentialDir: base.credentialDir,
-      networkIp: base.networkIp,
       whitelistNodeIds: base.whitelistNodeIds ? [...base.whitelistNodeIds] : null,
       ...(flags.host !== undefined && { host: flags.host }),
       ...(flags.dashboard !== undefined && {
@@ -95,19 +120,29 @@ export function buildNodeConfig(file: string | undefined, flags: NodeFlags): DSN
       }),
     });
   } catch (err) {
-    if (err instanceof ConfigError) throw new UsageError(explain(err, file, flags), { cause: err });
+    if (err instanceof ConfigError) {
+      throw new UsageError(explain(err, file, flags, name), { cause: err });
+    }
     throw err;
   }
 }
 
-/** "conf.json: bootstrap_nodes[0].port: must be …" or "--id: must be …". */
-function explain(err: ConfigError, file: string | undefined, flags: NodeFlags): string {
+/** "conf.json: bootstrap_nodes[0].port: must be …", "--id: must be …" or "DSN_ID: must be …". */
+function explain(
+  err: ConfigError,
+  file: string | undefined,
+  flags: NodeFlags,
+  name: (setting: keyof NodeFlags) => string,
+): string {
   const reason = err.message.startsWith(`${err.field}: `)
     ? err.message.slice(err.field.length + 2)
     : err.message;
-  const root = /^[A-Za-z]+/.exec(err.field)?.[0] ?? err.field;
-  const field = FIELDS[root];
-  if (field && field[2](flags) !== undefined) return `${field[1]}: ${reason}`;
-  const name = field ? field[0] + err.field.slice(root.length) : err.field;
-  return file ? `${file}: ${name}: ${reason}` : `${name}: ${reason}`;
+  // The field is named camelCase or, from DSNodeConfig.fromDict, by its Python key.
+  const root = /^[A-Za-z_]+/.exec(err.field)?.[0] ?? err.field;
+  const [setting, pyKey] =
+    FIELDS[root] ?? Object.values(FIELDS).find(([, py]) => py === root) ?? [];
+  if (err.field === 'dashboard.host') return `${name('dashboardHost')}: ${reason}`;
+  if (setting && flags[setting] !== undefined) return `${name(setting)}: ${reason}`;
+  const key = pyKey ? pyKey + err.field.slice(root.length) : err.field;
+  return file ? `${file}: ${key}: ${reason}` : `${key}: ${reason}`;
 }

@@ -63,10 +63,20 @@ export interface Style {
 const sgr = (open: number, close: number) => (s: string) => `\x1b[${open}m${s}\x1b[${close}m`;
 const plain = (s: string) => s;
 
+/** No colours. */
+export const PLAIN: Style = {
+  dim: plain,
+  bold: plain,
+  green: plain,
+  yellow: plain,
+  red: plain,
+  cyan: plain,
+};
+
 /** ANSI colours for a terminal, unless NO_COLOR is set (https://no-color.org). */
 export function styleFor(stream: NodeJS.WriteStream): Style {
   const on = stream.isTTY === true && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
-  if (!on) return { dim: plain, bold: plain, green: plain, yellow: plain, red: plain, cyan: plain };
+  if (!on) return PLAIN;
   return {
     dim: sgr(2, 22),
     bold: sgr(1, 22),

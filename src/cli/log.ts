@@ -1,5 +1,15 @@
+import pino, { type Logger } from 'pino';
 import type { DSNodeServer } from '../server.js';
-import { clockTime, endpoint, pair, type Style, safe, styleFor, truncate } from './format.js';
+import {
+  clockTime,
+  endpoint,
+  PLAIN,
+  pair,
+  type Style,
+  safe,
+  styleFor,
+  truncate,
+} from './format.js';
 
 /** Longest value shown in a readable update line; JSON lines carry values whole. */
 const MAX_VALUE_CHARS = 80;
@@ -57,32 +67,60 @@ type Details = {
   message?: string;
 };
 
-export class LogWriter {
+/** One line per event: readable text, or JSON in pino's format. */
+export interface LogWriter {
+  write(event: string, node: string | null, details: Details): void;
+}
+
+export function createLogWriter(format: LogFormat, stream: NodeJS.WriteStream): LogWriter {
+  return format === 'json' ? new JsonLog(stream) : new TextLog(stream);
+}
+
+/**
+ * JSON lines through pino: `{"level":30,"time":<ms since the epoch>,"msg":
+ * …, …fields}`, which log collectors (and pino-pretty) read as they are. No
+ * pid or hostname: the collector knows where a line came from.
+ */
+export class JsonLog implements LogWriter {
+  private readonly logger: Logger;
+
+  constructor(stream: NodeJS.WritableStream) {
+    this.logger = pino({ base: null }, stream);
+  }
+
+  /**
+   * `msg` goes in the object rather than as pino's message argument: pino
+   * writes an object's keys in order, so it comes before the fields.
+   */
+  line(level: 'info' | 'warn', msg: string, fields: Record<string, unknown>): void {
+    this.logger[level]({ msg, ...fields });
+  }
+
+  write(event: string, node: string | null, details: Details): void {
+    // An alert's message is its msg; the other details become fields.
+    const { address, changed, removed } = details;
+    this.line(event === 'alert' ? 'warn' : 'info', describe(event, node, details), {
+      event,
+      ...(node !== null && { node }),
+      ...(address !== undefined && { address }),
+      ...(changed && { changed: Object.fromEntries(changed) }),
+      ...(removed && { removed }),
+    });
+  }
+}
+
+/** "14:03:22 update lib  mood=calm", coloured on a terminal; ISO times when piped. */
+export class TextLog implements LogWriter {
   private readonly style: Style;
   private readonly tty: boolean;
 
-  constructor(
-    private readonly format: LogFormat,
-    private readonly stream: NodeJS.WriteStream,
-  ) {
+  constructor(private readonly stream: NodeJS.WriteStream) {
     this.style = styleFor(stream);
     this.tty = stream.isTTY === true;
   }
 
   write(event: string, node: string | null, details: Details): void {
     const now = Date.now();
-    if (this.format === 'json') {
-      const { changed, ...rest } = details;
-      const line = {
-        time: new Date(now).toISOString(),
-        event,
-        ...(node !== null && { node }),
-        ...(changed && { changed: Object.fromEntries(changed) }),
-        ...rest,
-      };
-      this.stream.write(`${JSON.stringify(line)}\n`);
-      return;
-    }
     const s = this.style;
     const time = s.dim(this.tty ? clockTime(now) : new Date(now).toISOString());
     const label =
@@ -93,15 +131,24 @@ export class LogWriter {
         alert: s.yellow('alert '),
       }[event] ?? event.padEnd(6);
     const who = node === null ? '' : ` ${s.bold(safe(node))}`;
-    this.stream.write(`${time} ${label}${who}${this.text(details)}\n`);
+    const text = detailText(details, s);
+    this.stream.write(`${time} ${label}${who}${text ? `  ${text}` : ''}\n`);
   }
+}
 
-  private text(d: Details): string {
-    const parts: string[] = [];
-    if (d.address !== undefined) parts.push(`at ${d.address}`);
-    for (const [k, v] of d.changed ?? []) parts.push(pair(k, truncate(v, MAX_VALUE_CHARS)));
-    for (const k of d.removed ?? []) parts.push(this.style.dim(`-${safe(k)}`));
-    if (d.message !== undefined) parts.push(safe(d.message));
-    return parts.length > 0 ? `  ${parts.join(' ')}` : '';
-  }
+/** A JSON line's `msg`: the text line's words, for people reading the collector's view. */
+function describe(event: string, node: string | null, d: Details): string {
+  if (event === 'alert' && node === null) return d.message === undefined ? event : safe(d.message);
+  const who = node === null ? '' : ` ${safe(node)}`;
+  const text = detailText(d, PLAIN);
+  return `${event}${who}${text ? ` ${text}` : ''}`;
+}
+
+function detailText(d: Details, s: Style): string {
+  const parts: string[] = [];
+  if (d.address !== undefined) parts.push(`at ${d.address}`);
+  for (const [k, v] of d.changed ?? []) parts.push(pair(k, truncate(v, MAX_VALUE_CHARS)));
+  for (const k of d.removed ?? []) parts.push(s.dim(`-${safe(k)}`));
+  if (d.message !== undefined) parts.push(safe(d.message));
+  return parts.join(' ');
 }

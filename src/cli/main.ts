@@ -12,9 +12,11 @@ import {
   collectAssignment,
   collectEndpoint,
   collectList,
+  parseAssignmentLines,
   parseCount,
   parseNonEmpty,
   parsePort,
+  parseSwitch,
 } from './options.js';
 import type { StartOptions } from './start.js';
 import type { WatchOptions } from './watch.js';
@@ -43,59 +45,135 @@ program
   .description('print a new random network key (32 hex characters)')
   .action(async () => (await import('./keygen.js')).keygen());
 
+/**
+ * A `dsn start` option that may also come from the environment variable
+ * `env` (commander lists it in --help). Flags win over the environment, and
+ * the environment over the config file, which buildNodeConfig reads last.
+ */
+function startOption<T>(
+  flags: string,
+  description: string,
+  env: string,
+  parse?: (value: string, previous: T) => T,
+): Option {
+  const option = new Option(flags, description).env(env);
+  return parse ? option.argParser(parse) : option;
+}
+
 program
   .command('start')
   .description('run a node in the foreground until Ctrl-C or SIGTERM')
-  .option(
-    '--config <file>',
-    'JSON file with the Python config keys (node_id, port, bootstrap_nodes, …)',
+  .addOption(
+    startOption(
+      '--config <file>',
+      'JSON file with the Python config keys (node_id, port, bootstrap_nodes, …)',
+      'DSN_CONFIG',
+    ),
   )
-  .option('--id <id>', 'node ID', parseNonEmpty)
-  .option('-p, --port <port>', 'port to listen on, 0 for any free one (default: 8000)', parsePort)
+  .addOption(startOption('--id <id>', 'node ID', 'DSN_ID', parseNonEmpty))
+  .addOption(
+    startOption(
+      '-p, --port <port>',
+      'port to listen on, 0 for any free one (default: 8000)',
+      'DSN_PORT',
+      parsePort,
+    ),
+  )
   .addOption(keyOption())
-  .option('-b, --bootstrap <host:port>', 'node to join through (repeatable)', collectEndpoint)
-  .option(
-    '--set <key=value>',
-    'set a key in this node’s state once up (repeatable)',
-    collectAssignment,
+  .addOption(
+    startOption(
+      '-b, --bootstrap <host:port>',
+      'node to join through (repeatable, or comma-separated)',
+      'DSN_BOOTSTRAP',
+      collectEndpoint,
+    ),
   )
-  .option(
-    '--credentials <dir>',
-    'where the node keys are kept (default: ./credentials)',
-    parseNonEmpty,
+  .addOption(
+    startOption(
+      '--set <key=value>',
+      'set a key in this node’s state once up (repeatable)',
+      'DSN_SET',
+      collectAssignment,
+    ),
   )
-  .option(
-    '--network-ip <ip>',
-    'address other nodes reach this one at (default: learned)',
-    parseNonEmpty,
+  .addOption(
+    startOption(
+      '--credentials <dir>',
+      'where the node keys are kept (default: ./credentials)',
+      'DSN_CREDENTIAL_DIR',
+      parseNonEmpty,
+    ),
   )
-  .option(
-    '--whitelist <ids>',
-    'only talk to these node IDs (comma-separated, repeatable)',
-    collectList,
+  .addOption(
+    startOption(
+      '--network-ip <ip>',
+      'address other nodes reach this one at (default: learned)',
+      'DSN_NETWORK_IP',
+      parseNonEmpty,
+    ),
   )
-  .option('--host <host>', 'interface to listen on (default: 0.0.0.0)', parseNonEmpty)
-  .option('--dashboard <port>', 'also serve the live dashboard on this port', parsePort)
-  .option(
-    '--dashboard-host <host>',
-    'interface for the dashboard (default: 127.0.0.1)',
-    parseNonEmpty,
+  .addOption(
+    startOption(
+      '--whitelist <ids>',
+      'only talk to these node IDs (comma-separated, repeatable)',
+      'DSN_WHITELIST',
+      collectList,
+    ),
   )
-  .option('--json', 'log JSON lines instead of text')
+  .addOption(
+    startOption(
+      '--host <host>',
+      'interface to listen on (default: 0.0.0.0)',
+      'DSN_HOST',
+      parseNonEmpty,
+    ),
+  )
+  .addOption(
+    startOption(
+      '--dashboard <port>',
+      'also serve the live dashboard on this port',
+      'DSN_DASHBOARD',
+      parsePort,
+    ),
+  )
+  .addOption(
+    startOption(
+      '--dashboard-host <host>',
+      'interface for the dashboard (default: 127.0.0.1)',
+      'DSN_DASHBOARD_HOST',
+      parseNonEmpty,
+    ),
+  )
+  .addOption(startOption('--json', 'log JSON lines in pino’s format instead of text', 'DSN_JSON'))
   .addHelpText(
     'after',
     `
-Flags override the config file. Events (joins, leaves, updates, alerts) are
-logged on stderr; one line on stdout says when the node is up.
+Every flag can also be set by the environment variable shown beside it
+(for containers): flags win over the environment, the environment over the
+config file. DSN_BOOTSTRAP takes host:port endpoints separated by commas,
+DSN_SET one key=value per line, DSN_JSON 1 or 0.
+
+Events (joins, leaves, updates, alerts) are logged on stderr; one line on
+stdout says when the node is up.
 
 Examples:
   $ dsn start --id alpha --key $(dsn keygen) --set status=online
   $ dsn start --id beta -p 8001 -b 10.0.0.5:8000 --dashboard 8080
-  $ dsn start --config node.json --json`,
+  $ dsn start --config node.json --json
+  $ DSN_ID=gamma DSN_BOOTSTRAP=10.0.0.5:8000 DSN_KEY=$KEY dsn start`,
   )
   .action(async (opts: StartOptions, command: Command) => {
     const { start } = await import('./start.js');
-    await start({ ...opts, key: checkKey(opts.key, keySource(command)) });
+    const names = envNames(command);
+    await start({
+      ...opts,
+      key: checkKey(opts.key, names.key ?? '--key'),
+      // Commander hands these variables to the flag's parser whole; their
+      // own syntax (lines, a switch) is read here.
+      ...(names.set && { set: parseAssignmentLines(process.env[names.set] ?? '', names.set) }),
+      ...(names.json && { json: parseSwitch(process.env[names.json] ?? '', names.json) }),
+      names,
+    });
   });
 
 program
@@ -129,7 +207,7 @@ Examples:
   )
   .action(async (opts: WatchOptions, command: Command) => {
     const { watch } = await import('./watch.js');
-    await watch({ ...opts, key: checkKey(opts.key, keySource(command)) });
+    await watch({ ...opts, key: checkKey(opts.key, envNames(command).key ?? '--key') });
   });
 
 program
@@ -139,9 +217,14 @@ program
   .option('--sensors <n>', 'number of sensors', parseCount(1, 50), 5)
   .action(async (opts: DemoOptions) => (await import('./demo.js')).demo(opts));
 
-/** Where the key came from, for the error message (which never repeats the key). */
-function keySource(command: Command): string {
-  return command.getOptionValueSource('key') === 'env' ? 'DSN_KEY' : '--key';
+/** The options of `command` set from the environment, each with its variable (for messages). */
+function envNames(command: Command): Record<string, string> {
+  const names: Record<string, string> = {};
+  for (const option of command.options) {
+    const key = option.attributeName();
+    if (option.envVar && command.getOptionValueSource(key) === 'env') names[key] = option.envVar;
+  }
+  return names;
 }
 
 // Commander's own errors ("unknown option '--prot'", with a suggestion on a

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import type { Endpoint } from '../config.js';
+import { describeBadKey } from '../crypto/key-text.js';
 import { UsageError } from './errors.js';
 
 // Parsers for flag values. Commander reports a thrown InvalidArgumentError as
@@ -27,8 +28,14 @@ export function parseEndpoint(value: string): Endpoint {
   return { address, port };
 }
 
+/**
+ * One or more endpoints, separated by commas or spaces (DSN_BOOTSTRAP holds
+ * them all); the flag may also be repeated.
+ */
 export function collectEndpoint(value: string, previous: Endpoint[] = []): Endpoint[] {
-  return [...previous, parseEndpoint(value)];
+  const items = value.split(/[\s,]+/).filter((s) => s !== '');
+  if (items.length === 0) return [...previous, parseEndpoint(value)];
+  return [...previous, ...items.map(parseEndpoint)];
 }
 
 /** "key=value", split at the first '='; the value may be empty, the key may not. */
@@ -39,6 +46,38 @@ export function collectAssignment(
   const at = value.indexOf('=');
   if (at <= 0) throw new InvalidArgumentError('Expected key=value, e.g. --set status=online.');
   return [...previous, [value.slice(0, at), value.slice(at + 1)]];
+}
+
+/**
+ * DSN_SET: one key=value per line, blank lines skipped. Lines, not commas:
+ * a value may hold anything but a line break (a flag's value may hold that too).
+ */
+export function parseAssignmentLines(value: string, name: string): [string, string][] {
+  const pairs: [string, string][] = [];
+  for (const [i, line] of value.split(/\r?\n/).entries()) {
+    if (line.trim() === '') continue;
+    const at = line.indexOf('=');
+    if (at <= 0) {
+      throw new UsageError(`${name}: line ${i + 1} is not key=value (one pair per line)`);
+    }
+    pairs.push([line.slice(0, at), line.slice(at + 1)]);
+  }
+  if (pairs.length === 0) throw new UsageError(`${name}: expected key=value lines, got none`);
+  return pairs;
+}
+
+const YES = new Set(['1', 'true', 'yes', 'on']);
+const NO = new Set(['0', 'false', 'no', 'off']);
+
+/**
+ * A switch from the environment (DSN_JSON=1). Commander takes any value of
+ * the variable, "false" included, for "on"; this reads what it says.
+ */
+export function parseSwitch(value: string, name: string): boolean {
+  const v = value.trim().toLowerCase();
+  if (YES.has(v)) return true;
+  if (NO.has(v)) return false;
+  throw new UsageError(`${name} must be 1, true, yes or on, or 0, false, no or off`);
 }
 
 /** Comma-separated names; the flag may also be repeated. */
@@ -72,10 +111,7 @@ export function parseCount(min: number, max: number): (value: string) => number 
  */
 export function checkKey(key: string | undefined, source: string): string | undefined {
   if (key === undefined) return undefined;
-  if (!/^[0-9a-fA-F]{32}$/.test(key)) {
-    throw new UsageError(
-      `${source} must be 32 hex characters (16 bytes), got ${key.length} characters; 'dsn keygen' makes one`,
-    );
-  }
+  const problem = describeBadKey(key);
+  if (problem !== '') throw new UsageError(`${source} ${problem}; 'dsn keygen' makes one`);
   return key;
 }

@@ -2,13 +2,15 @@ import { DSNodeServer } from '../server.js';
 import { buildNodeConfig, type NodeFlags } from './config-file.js';
 import { UsageError } from './errors.js';
 import { endpoint, safe } from './format.js';
-import { LogWriter, logNodeEvents } from './log.js';
+import { createLogWriter, JsonLog, logNodeEvents } from './log.js';
 import { stopSignal } from './signals.js';
 
 export interface StartOptions extends NodeFlags {
   config?: string;
   set?: [string, string][];
   json?: boolean;
+  /** What to call each setting in messages when not its flag: the environment variable it came from. */
+  names?: Partial<Record<Exclude<keyof StartOptions, 'names'>, string>>;
 }
 
 /**
@@ -17,8 +19,9 @@ export interface StartOptions extends NodeFlags {
  * the event log goes to stderr.
  */
 export async function start(opts: StartOptions): Promise<void> {
-  const config = buildNodeConfig(opts.config, opts);
-  const log = new LogWriter(opts.json ? 'json' : 'text', process.stderr);
+  const names = opts.names ?? {};
+  const config = buildNodeConfig(opts.config, opts, names);
+  const log = createLogWriter(opts.json ? 'json' : 'text', process.stderr);
   // Listen for signals first: one that arrives while joining still stops the node cleanly.
   const stopped = stopSignal();
   if (config.aesKey === null) {
@@ -41,7 +44,7 @@ export async function start(opts: StartOptions): Promise<void> {
     // A refused value (the state would exceed a limit) is the command line's fault.
     unlog();
     await server.stop();
-    throw new UsageError(`--set: ${(err as Error).message}`, { cause: err });
+    throw new UsageError(`${names.set ?? '--set'}: ${(err as Error).message}`, { cause: err });
   }
   printUp(server, opts.json === true);
 
@@ -51,20 +54,21 @@ export async function start(opts: StartOptions): Promise<void> {
   process.exitCode = 0;
 }
 
+/** The line scripts wait for; with --json a pino line whose fields say where the node listens. */
 function printUp(server: DSNodeServer, json: boolean): void {
   const url = server.dashboard?.url ?? null;
+  const where = endpoint(server.config.host, server.port);
+  const dash = url ? `, dashboard at ${url}` : '';
+  const text = `node ${safe(server.nodeId())} is up on ${where}${dash}`;
   if (json) {
-    const line = {
+    new JsonLog(process.stdout).line('info', text, {
       event: 'up',
       node: server.nodeId(),
       host: server.config.host,
       port: server.port,
       dashboard: url,
-    };
-    process.stdout.write(`${JSON.stringify(line)}\n`);
+    });
     return;
   }
-  const where = endpoint(server.config.host, server.port);
-  const dash = url ? `, dashboard at ${url}` : '';
-  process.stdout.write(`node ${safe(server.nodeId())} is up on ${where}${dash}\n`);
+  process.stdout.write(`${text}\n`);
 }

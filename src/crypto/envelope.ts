@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { ConfigError, DecodeError } from '../errors.js';
 import type { BodySink, ChunkedBody } from '../wire/body.js';
+import { describeBadKey } from './key-text.js';
 
 /**
  * The AES envelope (PROTOCOL.md §2): IV (16 random bytes, new for every
@@ -54,10 +55,11 @@ function freshIv(): Buffer {
 }
 
 export function parseAesKey(hex: string, field = 'aesKey'): Buffer {
-  if (typeof hex !== 'string' || !/^[0-9a-fA-F]{32}$/.test(hex)) {
-    const got = typeof hex === 'string' ? `${hex.length} characters` : typeof hex;
-    throw new ConfigError(field, `must be 32 hex characters (16 bytes), got ${got}`);
+  if (typeof hex !== 'string') {
+    throw new ConfigError(field, `must be 32 hex characters (16 bytes), got ${typeof hex}`);
   }
+  const problem = describeBadKey(hex);
+  if (problem !== '') throw new ConfigError(field, problem);
   return Buffer.from(hex, 'hex');
 }
 

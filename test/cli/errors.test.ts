@@ -31,7 +31,10 @@ const USAGE_ERRORS: [string[], RegExp][] = [
     ['start', '--id', 'a', '--key', 'abc123'],
     /^dsn start: --key must be 32 hex characters \(16 bytes\), got 6 characters/,
   ],
-  [['start', '--id', 'a', '--key', `${KEY.slice(0, 31)}g`], /--key must be 32 hex characters/],
+  [
+    ['start', '--id', 'a', '--key', `${KEY.slice(0, 31)}g`],
+    /^dsn start: --key must be 32 hex characters: 'g' at position 32 is not hex; 'dsn keygen' makes one$/,
+  ],
   [['start', '--id', 'a', '--set', 'novalue'], /--set.*'novalue' is invalid\. Expected key=value/],
   [['start', '--id', 'a', '--set', '=v'], /--set.*is invalid/],
   [
@@ -76,7 +79,7 @@ const USAGE_ERRORS: [string[], RegExp][] = [
   ],
   [
     ['start', '--config', file('noid.json', '{"port": 0}')],
-    /a node ID is required: pass --id or set node_id in/,
+    /a node ID is required: pass --id or DSN_ID, or set node_id in/,
   ],
   [['watch'], /^dsn watch: required option '-b, --bootstrap <host:port>' not specified$/],
   [['watch', '-b', '127.0.0.1'], /--bootstrap.*is invalid/],

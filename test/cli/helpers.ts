@@ -10,11 +10,17 @@ export function assertBuilt(): void {
   assert.ok(existsSync(DSN), `${DSN} is missing: run 'npm run build' first`);
 }
 
-/** The environment for a child: no colours, and no network key leaking in from the shell. */
+/**
+ * The environment for a child: no colours, and no `dsn start` setting
+ * (DSN_KEY, DSN_PORT, …) leaking in from the shell — only those a test
+ * passes. DSN_CRYPTO (which signing back end to use) is not a setting.
+ */
 function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...extra };
-  if (!('DSN_KEY' in extra)) delete env.DSN_KEY;
-  return env;
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+  for (const name of Object.keys(env)) {
+    if (name.startsWith('DSN_') && name !== 'DSN_CRYPTO') delete env[name];
+  }
+  return { ...env, ...extra };
 }
 
 /**
@@ -29,6 +35,7 @@ export class Dsn {
   private readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private readonly waiters = new Set<() => void>();
 
+  /** `env`: variables added to the child's environment (see childEnv). */
   constructor(args: string[], env: Record<string, string> = {}) {
     this.proc = spawn(process.execPath, [DSN, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -84,12 +91,11 @@ export class Dsn {
     });
   }
 
-  /** Parsed JSON lines of stderr (the --json log). */
+  /** Parsed lines of stderr (the --json log); every complete line must be JSON. */
   jsonLog(): Record<string, unknown>[] {
-    return this.stderr
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = this.stderr.split('\n');
+    lines.pop(); // '' after the last newline, or a line still being written
+    return lines.map((l) => JSON.parse(l) as Record<string, unknown>);
   }
 
   /** Resolves with the exit status; fails the test if the process has not ended in time. */

@@ -6,6 +6,22 @@ import type { DSNodeServer } from '../../src/index.js';
 import { LOCAL, next, TestNet, tempDir, until } from '../helpers/net.js';
 import { assertBuilt, Dsn } from './helpers.js';
 
+/**
+ * A line as pino writes it, which log collectors take as it is: `level`
+ * (pino's number), `time` (ms since the epoch) and `msg` first, then the
+ * event's fields; no pid or hostname.
+ */
+function assertPinoLine(entry: Record<string, unknown>): void {
+  const [level, time, msg, event] = Object.keys(entry);
+  assert.deepEqual([level, time, msg, event], ['level', 'time', 'msg', 'event'], 'key order');
+  assert.ok(entry.level === 30 || entry.level === 40, `level ${entry.level}: info or warn`);
+  assert.equal(typeof entry.time, 'number');
+  assert.ok(Math.abs((entry.time as number) - Date.now()) < 60_000, 'time is ms since the epoch');
+  assert.equal(typeof entry.msg, 'string');
+  assert.notEqual(entry.msg, '');
+  assert.ok(!('pid' in entry) && !('hostname' in entry));
+}
+
 describe('dsn start', () => {
   const net = new TestNet();
   const dir = tempDir('dsn-cli-start-');
@@ -62,6 +78,8 @@ describe('dsn start', () => {
     );
     const [line] = await cli.waitFor(/^\{.*"event":"up".*\}$/m);
     const up = JSON.parse(line);
+    assertPinoLine(up);
+    assert.match(up.msg, /^node cli is up on 127\.0\.0\.1:\d+$/);
     assert.equal(up.node, 'cli');
     assert.equal(up.host, LOCAL);
     assert.ok(up.port > 0);
@@ -84,9 +102,54 @@ describe('dsn start', () => {
     await late.stop();
     // The CLI runs the default timings: a silent peer is declared gone after about 8 s.
     await cli.waitFor(/"event":"leave","node":"late"/, 'stderr', 20_000);
-    for (const entry of cli.jsonLog()) {
-      assert.ok(!Number.isNaN(Date.parse(entry.time as string)), 'every line has a time');
+    const log = cli.jsonLog();
+    for (const entry of log) assertPinoLine(entry);
+    const events = log.map((e) => `${e.event} ${e.node}`);
+    for (const e of ['join lib', 'update lib', 'join late', 'update late', 'leave late']) {
+      assert.ok(events.includes(e), `${e} in ${events.join(', ')}`);
     }
+    assert.deepEqual(
+      log.find((e) => e.event === 'update' && e.node === 'lib'),
+      {
+        level: 30,
+        time: log.find((e) => e.event === 'update' && e.node === 'lib')?.time,
+        msg: 'update lib color=blue',
+        event: 'update',
+        node: 'lib',
+        changed: { color: 'blue' },
+        removed: [],
+      },
+      'an update line: pino fields, then the event and what changed',
+    );
+    // The no-key alert is the only warning; a node with a key has none.
+    assert.ok(!log.some((e) => e.level !== 30), 'no warnings with a key and a live bootstrap');
+  });
+
+  it('logs an alert as a pino warning (level 40)', async () => {
+    const cli = spawnDsn([
+      'start',
+      '--id',
+      'no-key',
+      '--host',
+      LOCAL,
+      '--port',
+      '0',
+      '--credentials',
+      dir.path,
+      '--json',
+    ]);
+    await cli.waitFor(/"event":"alert"/, 'stderr');
+    const [alert] = cli.jsonLog();
+    assertPinoLine(alert as Record<string, unknown>);
+    assert.equal(alert?.level, 40);
+    assert.equal(alert?.event, 'alert');
+    assert.match(
+      alert?.msg as string,
+      /^no network key \(--key or DSN_KEY\): traffic is not encrypted$/,
+    );
+    assert.ok(!('message' in (alert as object)), 'the message is the msg, not a field too');
+    cli.proc.kill('SIGTERM');
+    assert.deepEqual(await cli.exited(), { code: 0, signal: null });
   });
 
   it('stops gracefully on SIGTERM with exit code 0', async () => {
@@ -105,7 +168,7 @@ describe('dsn start', () => {
         aes_key: net.key,
         credential_dir: dir.path,
         bootstrap_nodes: [{ address: LOCAL, port: lib.port }],
-        logging_dir: 'ignored',
+        logging_dir: join(dir.path, 'logs'),
       }),
     );
     const joined = next<[string]>(lib, 'peer', (id) => id === 'overridden');

@@ -1,17 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The Python reference's vectors, from ../shared beside the checkout. */
-const here = dirname(fileURLToPath(import.meta.url));
-export const VECTORS_PATH = join(
-  here,
-  '..',
-  '..',
-  '..',
-  'shared',
-  'vectors',
-  'python-reference-0.9.0.json',
+/**
+ * The Python reference's byte-exact vectors, kept in this repository
+ * (test/vectors) so that a clone alone runs every test.
+ */
+export const VECTORS_PATH = fileURLToPath(
+  new URL('../vectors/python-reference-0.9.0.json', import.meta.url),
 );
 
 // biome-ignore lint/suspicious/noExplicitAny: the vector file is plain JSON

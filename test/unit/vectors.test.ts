@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createEnvelope } from '../../src/crypto/envelope.js';
 import { availableBackends, KeyPair, PublicKey } from '../../src/crypto/signing.js';
+import { PROTOCOL_VERSION } from '../../src/node/core.js';
 import { hashOf, placeholder } from '../../src/node/states.js';
 import { Reader, Writer } from '../../src/wire/bytes.js';
 import { frame, PING_PAYLOAD, unframe } from '../../src/wire/frame.js';
@@ -25,6 +26,11 @@ import { hex, toHex, vectors } from '../helpers/vectors.js';
 
 const L = DEFAULT_LIMITS;
 const P = vectors.packets;
+
+it('the vectors are the Python reference’s, for the protocol this node speaks', () => {
+  assert.equal(vectors.protocol_version, PROTOCOL_VERSION);
+  assert.match(vectors.about, /Python reference implementation/);
+});
 
 describe('vectors: byte_helper', () => {
   for (const v of vectors.byte_helper) {
