@@ -1,10 +1,11 @@
 // One benchmark node in its own process: the built library (dist/), driven
 // by the parent over the IPC channel. Plain JavaScript so that the process
 // carries no TypeScript loader (its RSS is the library's own).
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldNow } from 'node:timers/promises';
 import { DSNodeServer } from '../dist/index.js';
+import { dataCommand, onReceive } from './data-proc.mjs';
+import { privateBytes } from './mem.mjs';
 
 const now = () => performance.timeOrigin + performance.now();
 let server = null;
@@ -59,18 +60,6 @@ async function blast(seconds, window) {
   return { calls, delivered: done, last: seq - 1, drainMs: now() - t0 };
 }
 
-/** Resident pages of this process that no other process shares (Linux), or null. */
-function privateBytes() {
-  try {
-    const text = readFileSync('/proc/self/smaps_rollup', 'utf8');
-    const kb = (field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
-    const total = (kb('Private_Clean') + kb('Private_Dirty')) * 1024;
-    return Number.isFinite(total) ? total : null;
-  } catch {
-    return null;
-  }
-}
-
 process.on('message', async (m) => {
   try {
     switch (m.cmd) {
@@ -85,9 +74,12 @@ process.on('message', async (m) => {
           bootstrapNodes: m.bootstrapPort ? [{ address: '127.0.0.1', port: m.bootstrapPort }] : [],
           // BENCH_TIMING='{"probesPerSecond":2}' tries other timings.
           ...(process.env.BENCH_TIMING && { timing: JSON.parse(process.env.BENCH_TIMING) }),
+          // BENCH_LIMITS='{"maxBodyBytes":67108864}' lets bigger DATA through (none by default).
+          ...(process.env.BENCH_LIMITS && { limits: JSON.parse(process.env.BENCH_LIMITS) }),
         });
         server.on('peer', checkMesh);
         server.on('update', onUpdate);
+        server.on('receive', (from, data) => onReceive(server, send, from, data));
         server.on('disconnect', (id) => send({ ev: 'problem', message: `${m.id} evicted ${id}` }));
         send({ ev: 'ready', port: server.port });
         checkMesh();
@@ -149,6 +141,9 @@ process.on('message', async (m) => {
       case 'stop':
         await server?.stop();
         process.exit(0);
+        break;
+      default:
+        if (!(await dataCommand(server, send, m))) throw new Error(`unknown command ${m.cmd}`);
     }
   } catch (err) {
     send({ ev: 'problem', message: String(err?.stack ?? err) });

@@ -10,7 +10,7 @@ const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'node-proc.mjs');
 type Msg = Record<string, any>;
 
 /** One node process (bench/node-proc.mjs) and its IPC messages. */
-class Child extends EventEmitter {
+export class Child extends EventEmitter {
   readonly proc: ChildProcess;
   port = 0;
   constructor(readonly id: string) {
@@ -46,7 +46,8 @@ class Child extends EventEmitter {
 
 /** N node processes on 127.0.0.1, each a real HTTP server. */
 export class ProcNet implements BenchNet {
-  private children: Child[] = [];
+  /** The node processes, in start order (the first is everyone's bootstrap node). */
+  children: Child[] = [];
 
   async start(n: number, key: string): Promise<number> {
     this.children = Array.from({ length: n }, (_, i) => new Child(`n${i}`));

@@ -1,6 +1,7 @@
 import type { Row } from './run.js';
 
-interface Machine {
+/** The machine line at the head of every report. */
+export interface Machine {
   cores: number;
   cpu: string;
   node: string;

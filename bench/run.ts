@@ -1,17 +1,20 @@
 /**
- * npm run bench [-- --sizes 5,10,25,50,100 --mode process|inproc --updates 60
+ * npm run bench [-- --sizes 5,10,25,50,100 --mode process|inproc|data --updates 60
  *                   --warmup round|0|R --throughput-seconds 10 --idle-seconds 60
- *                   --out bench/results]
+ *                   --data-sizes 8k,256k,4m,32m --data-sends N --data-rounds 500
+ *                   --data-rss-sends 12 --out bench/results]
  *
  * Starts N real nodes on 127.0.0.1 (AES on) and measures join, convergence,
  * throughput and cost; prints a table and writes JSON, markdown and an SVG
- * chart to bench/results/. See bench/README.md.
+ * chart to bench/results/. Process mode then runs the DATA section
+ * (bench/data.ts), which `--mode data` runs alone. See bench/README.md.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cryptoBackend, generateKey } from '../src/index.js';
+import { dataMarkdown, dataTable, parseSize, runData } from './data.js';
 import { InprocNet } from './inprocnet.js';
 import { ProcNet } from './procnet.js';
 import { chartSvg, markdown, table } from './report.js';
@@ -27,6 +30,10 @@ const { values: args } = parseArgs({
     'throughput-seconds': { type: 'string', default: '10' },
     'throughput-window': { type: 'string', default: '64' },
     'idle-seconds': { type: 'string', default: '60' },
+    'data-sizes': { type: 'string', default: '8k,256k,4m,32m' },
+    'data-sends': { type: 'string' },
+    'data-rounds': { type: 'string', default: '500' },
+    'data-rss-sends': { type: 'string', default: '12' },
     out: { type: 'string', default: 'bench/results' },
     tag: { type: 'string', default: '' },
   },
@@ -34,12 +41,25 @@ const { values: args } = parseArgs({
 
 const sizes = args.sizes.split(',').map(Number);
 if (sizes.some((n) => !Number.isInteger(n) || n < 2)) throw new Error('--sizes: whole numbers ≥ 2');
-if (args.mode !== 'process' && args.mode !== 'inproc') throw new Error('--mode: process or inproc');
+if (!['process', 'inproc', 'data'].includes(args.mode)) {
+  throw new Error('--mode: process, inproc or data');
+}
 const updates = Number(args.updates);
 if (!Number.isInteger(updates) || updates < 1) throw new Error('--updates: a whole number ≥ 1');
 if (args.warmup !== 'round' && !/^\d+$/.test(args.warmup)) {
   throw new Error('--warmup: round (one update by every node) or a whole number of updates');
 }
+const wholeNumber = (name: string, v: string | undefined, min: number) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${name}: a whole number ≥ ${min}`);
+  return n;
+};
+const dataOptions = {
+  sizes: args['data-sizes'].split(',').map(parseSize),
+  sends: args['data-sends'] === undefined ? null : wholeNumber('data-sends', args['data-sends'], 1),
+  rounds: wholeNumber('data-rounds', args['data-rounds'], 1),
+  rssSends: wholeNumber('data-rss-sends', args['data-rss-sends'], 1),
+};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface Row {
@@ -140,8 +160,9 @@ console.log(
 );
 const rows: Row[] = [];
 mkdirSync(args.out, { recursive: true });
-const base = join(args.out, `bench-${args.mode}${args.tag ? `-${args.tag}` : ''}`);
-for (const n of sizes) {
+const tag = args.tag ? `-${args.tag}` : '';
+const base = join(args.out, `bench-${args.mode}${tag}`);
+for (const n of args.mode === 'data' ? [] : sizes) {
   console.log(`N=${n} …`);
   rows.push(await measure(n));
   console.log(table(rows.slice(-1)));
@@ -153,5 +174,16 @@ for (const n of sizes) {
   writeFileSync(`${base}.md`, markdown(machine, rows));
   writeFileSync(`${base}.svg`, chartSvg(machine, rows));
 }
-console.log(`\n${table(rows)}`);
-console.log(`wrote ${base}.json, .md, .svg`);
+if (args.mode !== 'data') {
+  console.log(`\n${table(rows)}`);
+  console.log(`wrote ${base}.json, .md, .svg`);
+}
+if (args.mode === 'data' || args.mode === 'process') {
+  const data = await runData({ ...machine, mode: 'data' }, dataOptions);
+  const dataBase = join(args.out, `bench-data${tag}`);
+  writeFileSync(`${dataBase}.json`, `${JSON.stringify(data, null, 2)}\n`);
+  writeFileSync(`${dataBase}.md`, dataMarkdown(data));
+  console.log(`\n${dataTable(data)}`);
+  console.log(`wrote ${dataBase}.json, .md (${data.seconds} s)`);
+  console.log(`reproduce: ${data.command}`);
+}

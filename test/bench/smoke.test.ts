@@ -21,6 +21,15 @@ it('npm run bench: a smoke run with three node processes writes a complete repor
     '1',
     '--idle-seconds',
     '1',
+    // Process mode runs the DATA section after the others: a tiny one here.
+    '--data-sizes',
+    '1k',
+    '--data-sends',
+    '2',
+    '--data-rounds',
+    '2',
+    '--data-rss-sends',
+    '1',
   ];
   const r = spawnSync(
     process.execPath,
@@ -52,7 +61,97 @@ it('npm run bench: a smoke run with three node processes writes a complete repor
     ),
   );
   assert.match(readFileSync(join(out.path, 'bench-process.svg'), 'utf8'), /^<svg/);
+  const data = JSON.parse(readFileSync(join(out.path, 'bench-data.json'), 'utf8'));
+  assert.equal(data.sizes[0].sends, 2);
+  assert.equal(data.sizes[0].mismatches, 0);
   out.cleanup();
+});
+
+/** Runs the DATA section alone with `args`; its JSON and markdown reports. */
+function dataRun(args: string[], env: Record<string, string> = {}) {
+  const out = tempDir('dsn-bench-data-');
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', 'bench/run.ts', '--mode', 'data', ...args, '--out', out.path],
+    { encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...env } },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  const json = JSON.parse(readFileSync(join(out.path, 'bench-data.json'), 'utf8'));
+  const md = readFileSync(join(out.path, 'bench-data.md'), 'utf8');
+  out.cleanup();
+  return { stdout: r.stdout, json, md };
+}
+
+it('npm run bench --mode data: a tiny run prints the table and writes every field', () => {
+  const { stdout, json, md } = dataRun([
+    '--data-sizes',
+    '1k,64k',
+    '--data-sends',
+    '5',
+    '--data-rounds',
+    '10',
+    '--data-rss-sends',
+    '3',
+  ]);
+  assert.match(stdout, /^size +sends +median ms +p90 ms +MB\/s +floor ms +× floor +bad/m);
+  assert.match(stdout, /^1 KiB +5 /m);
+  assert.match(stdout, /^64 KiB +5 /m);
+  assert.match(stdout, /^ring A→B→C→A, 9 KiB .*10 rounds after 20: [\d.]+ round trips\/s/m);
+  assert.match(stdout, /^receiver memory, 3 × 64 KiB back to back: RSS before/m);
+  assert.match(
+    stdout,
+    /^reproduce: npm run build && npm run bench -- --mode data --data-sizes 1k,64k /m,
+  );
+  // Not process mode's files: only the DATA report.
+  assert.equal(json.machine.mode, 'data');
+  assert.ok(json.machine.cores > 0);
+  assert.deepEqual(
+    json.sizes.map((r: { bytes: number }) => r.bytes),
+    [1024, 65536],
+  );
+  for (const r of json.sizes) {
+    assert.equal(r.refused, null);
+    assert.equal(r.sends, 5);
+    assert.equal(r.mismatches, 0);
+    assert.equal(r.errors, 0);
+    for (const k of ['medianMs', 'p90Ms', 'mbPerSec', 'floorMs', 'ratio']) {
+      assert.ok(Number.isFinite(r[k]) && r[k] > 0, `${r.label} ${k}: ${r[k]}`);
+    }
+    assert.equal(r.target, null); // only 8k, 256k, 4m and 32m have targets
+  }
+  assert.equal(json.ring.rounds, 10);
+  assert.equal(json.ring.mismatches, 0);
+  assert.equal(json.ring.problem, null);
+  assert.ok(json.ring.roundTripsPerSec > 0 && json.ring.medianMs > 0);
+  assert.equal(json.rss.bytes, 65536);
+  assert.equal(json.rss.sends, 3);
+  assert.equal(json.rss.mismatches, 0);
+  for (const k of ['rssBeforeMiB', 'privateBeforeMiB', 'peakRssMiB', 'peakPrivateMiB']) {
+    assert.ok(json.rss[k] > 0, `rss.${k}: ${json.rss[k]}`);
+  }
+  assert.ok(json.rss.peakRssMiB >= json.rss.rssBeforeMiB);
+  assert.match(json.command, /--mode data --data-sizes 1k,64k --data-sends 5 --data-rounds 10/);
+  assert.match(md, /^\| 1 KiB \| 5 \|/m);
+  assert.match(md, /^Reproduce: `npm run build && npm run bench -- --mode data/m);
+});
+
+it('npm run bench --mode data: corrupted delivery is counted and a refused size is reported', () => {
+  // Every receiver flips a byte of what it gets; 80 MiB is above any DATA limit.
+  const { stdout, json } = dataRun(
+    ['--data-sizes', '1k,80m', '--data-sends', '3', '--data-rounds', '3', '--data-rss-sends', '2'],
+    { BENCH_DATA_FAULT: 'flip' },
+  );
+  const [small, big] = json.sizes;
+  assert.equal(small.mismatches, small.warmup + small.sends);
+  assert.match(small.problems[0], /arrived changed/);
+  assert.match(stdout, /^problem: 1 KiB send 0: arrived changed/m);
+  assert.ok(json.ring.mismatches > 0);
+  assert.equal(typeof big.refused, 'string');
+  assert.ok(big.refused.length > 0);
+  assert.equal(big.medianMs, null);
+  assert.match(stdout, /^80 MiB +refused: \S/m);
+  assert.equal(typeof json.rss.refused, 'string');
+  assert.equal(json.options.fault, 'flip');
 });
 
 it('bench/split.ts: a smoke run with three node processes prints the writer’s and a receiver’s CPU', () => {
