@@ -26,6 +26,7 @@ export function statePayload(server: DSNodeServer): StatePayload {
         address: v.address,
         port: v.port,
         alive: v.alive,
+        liveness: v.liveness,
         lastHeardMs: v.lastHeardMs,
         lastUpdate: v.lastUpdate,
         state: v.state.map(([k, value]): [string, string] => [k, value]),

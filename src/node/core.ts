@@ -4,7 +4,6 @@ import type { CredentialStore } from '../crypto/credentials.js';
 import type { Envelope } from '../crypto/envelope.js';
 import { PublicKey } from '../crypto/signing.js';
 import { DecodeError, DsnError } from '../errors.js';
-import type { HangupHook } from '../transport/types.js';
 import type { Limits } from '../wire/limits.js';
 import {
   encodeHello,
@@ -16,8 +15,9 @@ import {
 } from '../wire/packets.js';
 import { parseStateText, pyJsonDumps, type StateMap } from '../wire/pyjson.js';
 import type { Emit } from './events.js';
-import type { LostPeer, Peer } from './peers.js';
-import { type HeldState, held, placeholder, supersedes } from './states.js';
+import { PeerTable, type PeerTableDeps } from './peer-table.js';
+import type { Peer } from './peers.js';
+import { type HeldState, held, supersedes } from './states.js';
 import type { Timestamps } from './timestamps.js';
 
 export const PROTOCOL_VERSION = '0.9.0';
@@ -35,9 +35,8 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 export class NodeCore {
   readonly id: string;
   readonly limits: Limits;
-  readonly peers = new Map<string, Peer>();
-  /** Evicted peers and unanswered bootstrap endpoints, retried with backoff; keyed "address:port". */
-  readonly lost = new Map<string, LostPeer>();
+  /** Every peer, its liveness, and the endpoints lost and looked for. */
+  readonly peers: PeerTable;
   /** Own address as others reach it; '' until configured or detected. */
   address: string;
   port = 0;
@@ -47,12 +46,6 @@ export class NodeCore {
   private ownEncoded: Uint8Array | null = null;
   private helloCache: { address: string; port: number; sig: Uint8Array } | null = null;
   private readonly whitelist: Set<string> | null;
-  /** A peer that missed the newest own State answers again (set by DSNode: push it). */
-  onBehind: (peer: Peer) => void = () => {};
-  /** Opens a connection to a peer ahead of the first message (set by DSNode). */
-  preconnect: (peer: Peer) => void = () => {};
-  /** Whether a peer still answers at its recorded endpoint (set by DSNode: one PING). */
-  answersAt: (peer: Peer) => Promise<boolean> = async () => false;
 
   constructor(
     readonly config: DSNodeConfig,
@@ -61,9 +54,19 @@ export class NodeCore {
     readonly envelope: Envelope,
     readonly timestamps: Timestamps,
     readonly emit: Emit,
+    membership: Pick<PeerTableDeps, 'onBehind' | 'onGone'>,
   ) {
     this.id = config.nodeId;
     this.limits = config.limits;
+    this.peers = new PeerTable({
+      selfId: this.id,
+      clock,
+      timing: config.timing,
+      limits: config.limits,
+      creds,
+      emit,
+      ...membership,
+    });
     this.address = config.networkIp ?? '';
     this.whitelist = config.whitelistNodeIds ? new Set(config.whitelistNodeIds) : null;
     this.own = this.unsigned(new Map());
@@ -168,92 +171,6 @@ export class NodeCore {
     return known ?? key;
   }
 
-  /** Records a peer met through a Hello (either direction); persists a new key. */
-  async meet(nodeId: string, address: string, port: number, key: PublicKey): Promise<Peer> {
-    let peer = this.peers.get(nodeId);
-    if (!peer && this.peers.size >= this.limits.maxPeers) {
-      throw new DsnError('DSN_ERR_LIMIT', `peer limit of ${this.limits.maxPeers} reached`);
-    }
-    const isNewKey = !this.creds.known.has(nodeId);
-    const write = isNewKey ? this.creds.remember(nodeId, key) : null;
-    const now = this.clock.now();
-    if (peer) {
-      peer.ackedSeq = 0; // it may have restarted: it holds nothing of ours
-      peer.answeredFor = 0;
-      peer.introduced = false;
-      peer.address = address;
-      peer.port = port;
-      peer.lastHeard = now;
-      peer.failures = 0;
-    } else {
-      peer = {
-        id: nodeId,
-        address,
-        port,
-        key,
-        state: placeholder(nodeId),
-        lastHeard: now,
-        failures: 0,
-        lastProbe: now,
-        probeOffset: probeOffset(this.id, nodeId, this.config.timing.probeJitterMs),
-        pinging: false,
-        hungUp: false,
-        introduced: false,
-        behind: false,
-        ackedSeq: 0,
-        answeredFor: 0,
-      };
-      this.peers.set(nodeId, peer);
-      this.emit('peer', nodeId);
-    }
-    this.lost.delete(`${address}:${port}`);
-    if (write) {
-      await write.catch((err: Error) =>
-        this.emit('alert', `could not store the key of ${nodeId}: ${err.message}`),
-      );
-    }
-    return peer;
-  }
-
-  heard(peer: Peer): void {
-    peer.lastHeard = this.clock.now();
-    peer.failures = 0;
-    if (peer.behind) {
-      peer.behind = false;
-      this.onBehind(peer);
-    }
-  }
-
-  /** Which peer's signed messages arrived on each live connection. */
-  private readonly connections = new WeakMap<object, Peer>();
-
-  /**
-   * Notes that `peer` authenticated itself on `connection`. When the peer
-   * closes that connection (its process stopped or died, or it dropped a
-   * spare socket), it is pinged at the next tick instead of after its
-   * routine interval.
-   */
-  bind(connection: object | undefined, peer: Peer, onHangup?: HangupHook): void {
-    if (!connection || this.connections.get(connection) === peer) return;
-    this.connections.set(connection, peer);
-    onHangup?.(() => {
-      if (this.peers.get(peer.id) === peer) peer.hungUp = true;
-    });
-  }
-
-  /** A connection to `address:port` was closed from that end: ping whoever is there at the next tick. */
-  hungUpAt(address: string, port: number): void {
-    for (const peer of this.peers.values()) {
-      if (peer.address === address && peer.port === port) peer.hungUp = true;
-    }
-  }
-
-  /** A PING on a connection a peer authenticated on is a sign of life of that peer. */
-  pingedOn(connection: object | undefined): void {
-    const peer = connection && this.connections.get(connection);
-    if (peer && this.peers.get(peer.id) === peer) this.heard(peer);
-  }
-
   // ---- states ---------------------------------------------------------------
 
   /**
@@ -302,7 +219,7 @@ export class NodeCore {
     const st = this.verifyState(s, peer.key, signed);
     if (!supersedes(st, peer.state)) return 'stale';
     const sameMap = st.packet.stateJson === peer.state.packet.stateJson;
-    peer.state = st;
+    this.peers.setState(peer, st);
     if (sameMap && st.map.size > 0) return 'same';
     this.emit('update', peer.id);
     return 'taken';
@@ -315,14 +232,4 @@ export class NodeCore {
     }
     this.offer(peer, s, signed);
   }
-}
-
-/**
- * A peer's share of the ping jitter. Of two nodes the one with the smaller ID
- * waits 0–jitter/4 past the interval, the other jitter–1.25 × jitter: the
- * first always pings before the second is due, and the second, hearing the
- * ping, never needs to. The random part spreads the pings of a node over time.
- */
-export function probeOffset(ownId: string, peerId: string, jitterMs: number): number {
-  return (ownId < peerId ? 0 : jitterMs) + (Math.random() * jitterMs) / 4;
 }

@@ -4,8 +4,14 @@ export interface DSNodeEvents {
   update: [nodeId: string];
   /** A peer joined (first contact). */
   peer: [nodeId: string];
-  /** A peer was declared gone. */
+  /** A peer was declared gone: it failed (see `leave` for one that said goodbye). */
   disconnect: [nodeId: string];
+  /** A peer stopped cleanly and said so (nodes of this implementation): dropped at once. */
+  leave: [nodeId: string];
+  /** A probe of a peer failed: it may be gone (not yet declared so). */
+  suspect: [nodeId: string];
+  /** A suspected peer showed a sign of life again. */
+  alive: [nodeId: string];
   /** DATA arrived from a peer. */
   receive: [nodeId: string, data: Uint8Array];
   /** This node's own state changed (updateData / deleteData). */

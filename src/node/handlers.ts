@@ -43,8 +43,16 @@ const KEEPS_CODE = new Set([
  * never throws. Synchronous but for a Hello, which may have to check where
  * a peer answers first (no promise per message on the hot path).
  */
+export interface HandlerDeps {
+  /** Whether a peer still answers at its recorded endpoint (a Hello asked there). */
+  answersAt: (peer: Peer) => Promise<boolean>;
+  /** Opens a connection to a peer ahead of the first message. */
+  preconnect: (peer: Peer) => void;
+}
+
 export function createHandler(
   core: NodeCore,
+  deps: HandlerDeps,
 ): (req: IncomingRequest) => Response | Promise<Response> {
   // An empty answer (a PING's, an UPDATE's when the sender holds the own
   // State) is a 204 without a body, which PROTOCOL.md §1 has every client
@@ -80,7 +88,7 @@ export function createHandler(
     try {
       const payload = unframe(core.envelope.open(req.body), type);
       if (type === MsgType.HELLO) {
-        return onHello(core, payload, req).then((out) => ok(type, out), refused);
+        return onHello(core, deps, payload, req).then((out) => ok(type, out), refused);
       }
       return ok(type, dispatch(core, type, payload, req));
     } catch (err) {
@@ -108,7 +116,7 @@ function dispatch(
       if (payload.length !== 1 || payload[0] !== 0x20) {
         throw new DsnError('DSN_ERR_MALFORMED', 'a ping carries one space byte');
       }
-      core.pingedOn(req.connection);
+      core.peers.pingedOn(req.connection);
       return EMPTY;
     case MsgType.DATA: {
       const d = decodeData(payload, core.limits);
@@ -119,12 +127,14 @@ function dispatch(
 
 /** A peer proved who it is: a sign of life, and its connection is now known as its. */
 function authenticated(core: NodeCore, peer: Peer, req: IncomingRequest): void {
-  core.heard(peer);
-  core.bind(req.connection, peer, req.onHangup);
+  core.peers.heard(peer);
+  core.peers.bind(req.connection, peer, req.onHangup);
+  if (req.sameImplementation && !peer.sameImpl) core.peers.sameImplementation(peer);
 }
 
 async function onHello(
   core: NodeCore,
+  deps: HandlerDeps,
   payload: Uint8Array,
   req: IncomingRequest,
 ): Promise<Uint8Array> {
@@ -136,7 +146,7 @@ async function onHello(
   if (
     known &&
     (known.address !== address || known.port !== port) &&
-    (await core.answersAt(known))
+    (await deps.answersAt(known))
   ) {
     // A Hello carries no nonce: anyone holding the network key can replay a
     // captured one from elsewhere. A peer that still answers where it is
@@ -144,8 +154,9 @@ async function onHello(
     address = known.address;
     port = known.port;
   }
-  const peer = await core.meet(h.nodeId, address, port, key);
-  core.bind(req.connection, peer, req.onHangup);
+  const same = req.sameImplementation === true;
+  const peer = await core.peers.meet(h.nodeId, address, port, key, same);
+  core.peers.bind(req.connection, peer, req.onHangup);
   // No push of the own State back to a newcomer: its UPDATE, which follows
   // the Hello, gets the State in the answer. The push cost a third of a
   // join's requests (a 100-node join took 104 s with it, 21–30 s without).
@@ -153,7 +164,7 @@ async function onHello(
   // implementation: opened now, the first update here does not wait for a
   // handshake (half of a new network's connections open that way). Other
   // servers get a connection only with a request.
-  if (req.sameImplementation) core.preconnect(peer);
+  if (same) deps.preconnect(peer);
   return core.hello(req.remoteAddress);
 }
 
@@ -202,8 +213,7 @@ function onUpdate(core: NodeCore, payload: Uint8Array, req: IncomingRequest): Ui
   const resent = outcome === 'stale' && s.lastUpdate === peer.answeredFor;
   const answer = ((outcome === 'taken' || first) && peer.ackedSeq < core.seq) || resent;
   if (!answer) return EMPTY;
-  peer.ackedSeq = core.seq;
-  peer.answeredFor = s.lastUpdate;
+  core.peers.answered(peer, core.seq, s.lastUpdate);
   return core.ownStateBytes();
 }
 

@@ -1,11 +1,11 @@
 import { setMaxListeners } from 'node:events';
 import { type Clock, systemClock } from '../clock.js';
 import type { DSNodeConfig } from '../config.js';
-import { openCredentialStore } from '../crypto/credentials.js';
+import { type CredentialStore, openCredentialStore } from '../crypto/credentials.js';
 import { createEnvelope } from '../crypto/envelope.js';
 import { DsnError } from '../errors.js';
 import { HttpTransport } from '../transport/http.js';
-import type { Transport } from '../transport/types.js';
+import type { ListenOptions, RequestHandler, Transport } from '../transport/types.js';
 import { MsgType, maxBodyFor, PATH_OF, typeOfPath } from '../wire/frame.js';
 import { NodeCore } from './core.js';
 import { dataSink, STREAM_DATA_BYTES } from './data-sink.js';
@@ -28,6 +28,8 @@ export interface NodeView {
   port: number;
   /** False while pings to it are failing (it is suspected, not yet declared gone). */
   alive: boolean;
+  /** What the failure detector says: 'alive' or 'suspect' (this node itself: 'alive'). */
+  liveness: 'alive' | 'suspect';
   /** When it was last heard from, ms since the epoch. */
   lastHeardMs: number;
   /** Its state's last_update, seconds since the epoch (0: no state received yet). */
@@ -51,27 +53,58 @@ export class DSNode {
   private stopping: Promise<void> | null = null;
 
   private constructor(
-    core: NodeCore,
-    readonly transport: Transport,
-    abort: AbortController,
+    config: DSNodeConfig,
     clock: Clock,
+    creds: CredentialStore,
+    timestamps: Timestamps,
+    emit: Emit,
+    readonly transport: Transport,
   ) {
-    this.core = core;
-    this.abort = abort;
-    // Every request in flight listens on this signal: hundreds at once are normal.
-    setMaxListeners(100_000, abort.signal);
-    this.out = new Outbound(
-      core,
-      new Rpc(transport, core.envelope, core.config.timing, abort.signal, clock),
+    this.core = new NodeCore(
+      config,
+      clock,
+      creds,
+      createEnvelope(config.aesKey),
+      timestamps,
+      emit,
+      {
+        onBehind: (peer) => this.resend(peer),
+        onGone: (peer) => this.forget(peer),
+      },
     );
-    this.ticker = new Ticker(core, this.out, clock, (peer) => this.forget(peer));
+    this.abort = new AbortController();
+    // Every request in flight listens on this signal: hundreds at once are normal.
+    setMaxListeners(100_000, this.abort.signal);
+    const rpc = new Rpc(transport, this.core.envelope, config.timing, this.abort.signal, clock);
+    this.out = new Outbound(this.core, rpc);
+    this.ticker = new Ticker(this.core, this.out, clock);
+  }
+
+  /** The request handler and what else the transport is told when it starts listening. */
+  private listenOptions(): { handler: RequestHandler; options: ListenOptions } {
+    const { core, out, transport } = this;
+    const config = core.config;
+    const limits = config.limits;
     // Half the request timeout: a Hello waits for this check, and the Python
     // client gives a Hello 2 s.
-    const checkMs = core.config.timing.requestTimeoutMs / 2;
-    core.answersAt = (peer) => this.out.isAt(peer, checkMs);
-    core.onBehind = (peer) => this.resend(peer);
-    core.preconnect = (peer) => transport.preconnect?.(peer.address, peer.port);
-    transport.onHangup = (address, port) => core.hungUpAt(address, port);
+    const checkMs = config.timing.requestTimeoutMs / 2;
+    const handler = createHandler(core, {
+      answersAt: (peer) => out.isAt(peer, checkMs),
+      preconnect: (peer) => transport.preconnect?.(peer.address, peer.port),
+    });
+    const options: ListenOptions = {
+      host: config.host,
+      port: config.port,
+      maxBodyBytes: limits.maxBodyBytes,
+      bodyLimit: (path) => maxBodyFor(typeOfPath(path), limits),
+      // Big DATA bodies are decrypted and hashed as they arrive.
+      sink: (path, length) =>
+        path === DATA_PATH && length >= STREAM_DATA_BYTES
+          ? dataSink(core.envelope, length, limits)
+          : null,
+      onHangup: (address, port) => core.peers.hungUpAt(address, port),
+    };
+    return { handler, options };
   }
 
   /** Creates keys, listens, joins through the bootstrap nodes and starts the tick. */
@@ -91,29 +124,11 @@ export class DSNode {
         cause: err,
       });
     });
-    const core = new NodeCore(
-      config,
-      clock,
-      creds,
-      createEnvelope(config.aesKey),
-      timestamps,
-      emit,
-    );
     const transport =
       config.transport ?? new HttpTransport({ maxResponseBytes: config.limits.maxBodyBytes });
-    const node = new DSNode(core, transport, new AbortController(), clock);
-    const limits = config.limits;
-    core.port = await transport.listen(createHandler(core), {
-      host: config.host,
-      port: config.port,
-      maxBodyBytes: limits.maxBodyBytes,
-      bodyLimit: (path) => maxBodyFor(typeOfPath(path), limits),
-      // Big DATA bodies are decrypted and hashed as they arrive.
-      sink: (path, length) =>
-        path === DATA_PATH && length >= STREAM_DATA_BYTES
-          ? dataSink(core.envelope, length, limits)
-          : null,
-    });
+    const node = new DSNode(config, clock, creds, timestamps, emit, transport);
+    const { handler, options } = node.listenOptions();
+    node.core.port = await transport.listen(handler, options);
     try {
       await node.ticker.bootstrap();
     } catch (err) {
@@ -134,7 +149,7 @@ export class DSNode {
 
   /** Every node ID with a State, this node's own included (as the Python `peers()`). */
   peers(): string[] {
-    return [this.core.id, ...this.core.peers.keys()];
+    return [this.core.id, ...this.core.peers.ids()];
   }
 
   readData(nodeId: string, key: string): string | null {
@@ -159,6 +174,7 @@ export class DSNode {
       address: c.address,
       port: c.port,
       alive: true,
+      liveness: 'alive',
       lastHeardMs: c.clock.now(),
       lastUpdate: c.own.packet.lastUpdate,
       state: [...c.own.map],
@@ -169,8 +185,9 @@ export class DSNode {
         self: false,
         address: p.address,
         port: p.port,
-        alive: p.failures === 0,
-        lastHeardMs: p.lastHeard,
+        alive: p.live.state === 'alive',
+        liveness: p.live.state === 'suspect' ? 'suspect' : 'alive', // (dead and left are out of the table)
+        lastHeardMs: p.live.lastHeard,
         lastUpdate: p.state.packet.lastUpdate,
         state: [...p.state.map],
       }),
@@ -241,7 +258,7 @@ export class DSNode {
         } catch (err) {
           // Tried and given up (the retries are in Rpc): send the newest
           // State again as soon as the peer shows a sign of life.
-          peer.behind = true;
+          this.core.peers.fellBehind(peer);
           throw err;
         }
       });

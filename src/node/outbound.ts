@@ -31,12 +31,12 @@ export class Outbound {
    */
   async hello(address: string, port: number): Promise<Peer> {
     const core = this.core;
-    const answer = await this.rpc.call(address, port, MsgType.HELLO, core.hello(''));
-    const h = decodeHello(answer, core.limits);
+    const answer = await this.rpc.ask(address, port, MsgType.HELLO, core.hello(''));
+    const h = decodeHello(answer.payload, core.limits);
     const key = wrap(address, port, () => core.checkHello(h, true));
     if (h.detectedAddress && core.config.networkIp === null) core.address = h.detectedAddress;
-    const peer = await core.meet(h.nodeId, address, port, key);
-    peer.introduced = true;
+    const peer = await core.peers.meet(h.nodeId, address, port, key, answer.same);
+    core.peers.introduced(peer);
     return peer;
   }
 
@@ -57,10 +57,11 @@ export class Outbound {
       await this.hello(peer.address, peer.port);
       reply = await this.rpc.call(peer.address, peer.port, MsgType.UPDATE, payload);
     }
-    this.core.heard(peer);
-    peer.introduced = true;
+    const table = this.core.peers;
+    table.heard(peer);
+    table.introduced(peer);
     // Once through, the peer holds that State (or a newer one).
-    peer.ackedSeq = Math.max(peer.ackedSeq, seq);
+    table.acked(peer, seq);
     if (reply.length > 0) {
       const { state, signed } = decodeStateAsSigned(reply, this.core.limits);
       this.core.offerReply(peer, state, signed);
@@ -79,8 +80,8 @@ export class Outbound {
     if (answer.nodeId !== peer.id || !peer.key.verify(signedBytesPeers(answer), answer.sig)) {
       throw new PeerError('DSN_ERR_PEER', `peer list from ${peer.id} does not verify`);
     }
-    this.core.heard(peer);
-    peer.introduced = true;
+    this.core.peers.heard(peer);
+    this.core.peers.introduced(peer);
     return answer.connections;
   }
 

@@ -6,6 +6,12 @@ import type { Transport } from '../transport/types.js';
 import type { Body } from '../wire/body.js';
 import { frame, MsgType, PATH_OF, unframe } from '../wire/frame.js';
 
+/** A peer's answer: its payload, and whether a node of this implementation gave it. */
+export interface Answer {
+  payload: Uint8Array;
+  same: boolean;
+}
+
 export interface CallOptions {
   /** Tries in all (default: timing.tries). */
   tries?: number;
@@ -40,6 +46,17 @@ export class Rpc {
     payload: Uint8Array | readonly Uint8Array[],
     opts: CallOptions = {},
   ): Promise<Uint8Array> {
+    return (await this.ask(address, port, type, payload, opts)).payload;
+  }
+
+  /** As call, also telling whether a node of this implementation answered. */
+  async ask(
+    address: string,
+    port: number,
+    type: MsgType,
+    payload: Uint8Array | readonly Uint8Array[],
+    opts: CallOptions = {},
+  ): Promise<Answer> {
     const body = this.seal(type, payload);
     const tries = opts.tries ?? this.timing.tries;
     // At least 1 MB/s, as the Python client allows big bodies.
@@ -88,13 +105,14 @@ export class Rpc {
     type: MsgType,
     body: Body,
     timeoutMs: number,
-  ): Promise<Uint8Array> {
+  ): Promise<Answer> {
     const path = PATH_OF[type];
     const res = await this.transport.request(address, port, path, body, {
       timeoutMs,
       signal: this.signal,
     });
-    if (res.status === 204) return new Uint8Array(0);
+    const same = res.sameImplementation === true;
+    if (res.status === 204) return { payload: new Uint8Array(0), same };
     if (res.status !== 200) {
       const reason = Buffer.from(res.body.subarray(0, 200)).toString('utf8');
       throw new PeerError(
@@ -105,7 +123,7 @@ export class Rpc {
       );
     }
     try {
-      return unframe(this.envelope.open(res.body), type);
+      return { payload: unframe(this.envelope.open(res.body), type), same };
     } catch (err) {
       throw new PeerError(
         'DSN_ERR_PEER',

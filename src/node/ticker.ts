@@ -1,8 +1,7 @@
 import type { Clock, TimerHandle } from '../clock.js';
-import { DsnError, PeerError } from '../errors.js';
+import { PeerError } from '../errors.js';
 import type { NodeCore } from './core.js';
 import type { Outbound } from './outbound.js';
-import type { Peer } from './peers.js';
 
 /** Lost endpoints tried per tick at most (see reconnect). */
 const RECONNECTS_PER_TICK = 4;
@@ -13,24 +12,18 @@ const RECONNECTS_PER_TICK = 4;
  * leave together (on this kind of machine a process wake-up costs more than
  * the ping itself):
  *
- * - Failure detection. A healthy peer is pinged once it has been silent for
- *   the probe interval plus its own fixed offset: `probeIntervalMs` (4 s)
- *   and up to 1.25 × `probeJitterMs` (see probeOffset) in a small network,
- *   both stretched in a big one so that the node sends about
- *   `probesPerSecond` routine pings a second (see probeInterval). Any good
- *   answer, any authenticated request from it, and any PING on a connection
- *   it authenticated on count as signs of life: busy peers are never pinged,
- *   and of two TypeScript nodes only the one with the smaller ID pings (the
- *   other's offset is a jitter longer), so a pair costs one ping per round,
- *   not two. A peer whose connection to this node closed from its end
- *   is pinged at the next tick whatever its interval. After a failed ping
- *   the peer is probed every `suspectProbeMs` (1 s); it is declared gone only
- *   when it has been silent for `deadAfterMs` (8 s) AND its last two pings
- *   failed — twice as long when the pings timed out rather than being
- *   refused (a busy peer or a lost link, not a dead process) — and never
- *   while this node itself is starved of CPU. One timeout under load never
- *   evicts a live peer; a killed one is gone in about 8–9 s, an unreachable
- *   one after its probe interval plus about 16 s.
+ * - Probes. A healthy peer is pinged once it has been silent for the probe
+ *   interval plus its own fixed offset: `probeIntervalMs` (4 s) and up to
+ *   1.25 × `probeJitterMs` (see probeOffset) in a small network, both
+ *   stretched in a big one so that the node sends about `probesPerSecond`
+ *   routine pings a second (see probeInterval). Any good answer, any
+ *   authenticated request from it, and any PING on a connection it
+ *   authenticated on count as signs of life: busy peers are never pinged,
+ *   and of two TypeScript nodes only the one with the smaller ID pings. A
+ *   peer whose connection to this node closed from its end is pinged at the
+ *   next tick. What a failure means (suspect, dead) is the failure
+ *   detector's rule (liveness.ts); eviction waits while this node itself is
+ *   starved of CPU.
  * - Gossip every `tickMs`: UPDATE the own State to one random peer (apply the
  *   State in its reply) and, at the same time, PEERS; then meet everyone
  *   not known yet.
@@ -52,7 +45,6 @@ export class Ticker {
     private readonly core: NodeCore,
     private readonly out: Outbound,
     private readonly clock: Clock,
-    private readonly onEvict: (peer: Peer) => void,
   ) {}
 
   /**
@@ -77,7 +69,7 @@ export class Ticker {
       : 'no bootstrap node answered';
     const what = tried.map((t) => t.text).join('; ');
     this.core.emit('alert', `${head} (${what}); retrying in the background`);
-    for (const ep of eps) this.remember(ep.address, ep.port);
+    for (const ep of eps) this.core.peers.remember(ep.address, ep.port);
   }
 
   start(): void {
@@ -113,8 +105,8 @@ export class Ticker {
     // cannot tell a slow peer from a dead one: it evicts nobody until it has
     // kept time for a full dead-after period again.
     if (now - this.dueAt > t.suspectProbeMs) this.calmAt = now + t.deadAfterMs;
-    this.probe(now);
-    this.reconnect(now);
+    this.probe();
+    this.reconnect();
     if (!this.gossiping && now - this.lastGossip >= t.tickMs) {
       this.lastGossip = now;
       this.gossiping = true;
@@ -140,62 +132,24 @@ export class Ticker {
     return { base: t.probeIntervalMs * stretch, stretch };
   }
 
-  private probe(now: number): void {
-    const t = this.core.config.timing;
+  private probe(): void {
+    const table = this.core.peers;
     const { base, stretch } = this.probeInterval();
-    for (const peer of this.core.peers.values()) {
-      if (peer.pinging || peer.port === 0 || peer.address === '') continue;
-      const due =
-        peer.failures > 0
-          ? now - peer.lastProbe >= t.suspectProbeMs
-          : peer.hungUp ||
-            now - Math.max(peer.lastHeard, peer.lastProbe) >= base + peer.probeOffset * stretch;
-      if (!due) continue;
-      peer.pinging = true;
-      peer.hungUp = false;
-      peer.lastProbe = now;
+    const calm = () => this.clock.now() >= this.calmAt;
+    for (const peer of table.values()) {
+      if (peer.port === 0 || peer.address === '') continue;
+      if (!table.probeDue(peer, base + peer.probeOffset * stretch)) continue;
+      table.probeStarted(peer);
       // A peer that never got a signed message from this node cannot tell
       // its PINGs from anyone's: the first probe introduces it (UPDATE).
       const probe = peer.introduced ? this.out.ping(peer) : this.out.exchange(peer);
       probe.then(
-        () => {
-          peer.pinging = false;
-          this.core.heard(peer);
-        },
+        () => table.probeSucceeded(peer),
         (err: unknown) => {
-          peer.pinging = false;
-          if (!this.running || this.core.peers.get(peer.id) !== peer) return;
-          peer.failures++;
-          // A refused connection means no process there. A timeout may be a
-          // peer too busy to answer (or a lost link): it gets twice as long.
-          const timedOut = err instanceof DsnError && err.code === 'DSN_ERR_TIMEOUT';
-          const deadAfter = timedOut ? 2 * t.deadAfterMs : t.deadAfterMs;
-          const at = this.clock.now();
-          if (peer.failures >= 2 && at - peer.lastHeard >= deadAfter && at >= this.calmAt) {
-            this.evict(peer);
-          }
+          if (this.running) table.probeFailed(peer, err, calm());
         },
       );
     }
-  }
-
-  private evict(peer: Peer): void {
-    this.core.peers.delete(peer.id);
-    this.onEvict(peer);
-    this.remember(peer.address, peer.port);
-    this.core.emit('disconnect', peer.id);
-  }
-
-  private remember(address: string, port: number): void {
-    const t = this.core.config.timing;
-    const key = `${address}:${port}`;
-    if (this.core.lost.has(key) || this.core.lost.size >= this.core.limits.maxPeers) return;
-    this.core.lost.set(key, {
-      address,
-      port,
-      nextTry: this.clock.now() + t.reconnectMinMs,
-      backoffMs: t.reconnectMinMs,
-    });
   }
 
   /**
@@ -204,27 +158,22 @@ export class Ticker {
    * has peers only meets them again: gossip brings the rest, and a hundred
    * nodes each re-joining through everyone they lost would bury the machine.
    */
-  private reconnect(now: number): void {
-    const max = this.core.config.timing.reconnectMaxMs;
-    const alone = this.core.peers.size === 0;
-    let budget = RECONNECTS_PER_TICK;
-    for (const [key, lost] of this.core.lost) {
-      if (lost.nextTry > now) continue;
-      if (budget-- === 0) break;
-      lost.backoffMs = Math.min(lost.backoffMs * 2, max);
-      lost.nextTry = now + lost.backoffMs;
+  private reconnect(): void {
+    const table = this.core.peers;
+    const alone = table.size === 0;
+    for (const lost of table.dueLost(RECONNECTS_PER_TICK)) {
       const attempt = alone
         ? this.out.join(lost.address, lost.port)
         : this.out.meet(lost.address, lost.port);
       attempt.then(
-        () => this.core.lost.delete(key),
+        () => table.found(lost.address, lost.port),
         () => {},
       );
     }
   }
 
   private async gossip(): Promise<void> {
-    const candidates = [...this.core.peers.values()].filter((p) => p.address !== '' && p.port > 0);
+    const candidates = this.core.peers.reachable();
     const peer = candidates[Math.floor(Math.random() * candidates.length)];
     if (!peer) return;
     // A peer known to hold the newest own State (it took it, or answered it)

@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { PeerError } from '../errors.js';
 import { type Body, isChunked } from '../wire/body.js';
-import { keepsAlive, MessageReader } from './http1.js';
+import { keepsAlive, MessageReader, USER_AGENT } from './http1.js';
 import type { RequestOptions, Response, TransportStats } from './types.js';
 
 export interface ClientLimits {
@@ -16,6 +16,8 @@ export interface ClientLimits {
   tcpKeepAliveMs: number;
   /** Sent as User-Agent with every request. */
   userAgent: string;
+  /** Told once per established pooled connection the far end closes. */
+  onHangup?: (host: string, port: number) => void;
 }
 
 /** One request on its way: where it goes, and how it ends. */
@@ -73,8 +75,6 @@ export class PeerHttpClient {
   private readonly inFlight = new Set<Call>();
   private readonly watched = new WeakSet<AbortSignal>();
   private closed = false;
-  onHangup?: (host: string, port: number) => void;
-
   constructor(
     private readonly stats: TransportStats,
     private readonly limits: ClientLimits,
@@ -281,7 +281,11 @@ export class PeerHttpClient {
     conn.used = true;
     const reusable =
       keepsAlive(msg.head) && !conn.reader.atEnd && conn.reader.buffered === 0 && !this.closed;
-    this.done(call, { status: Number(msg.head.line[1]), body: msg.body });
+    this.done(call, {
+      status: Number(msg.head.line[1]),
+      body: msg.body,
+      sameImplementation: msg.head.headers.get('server') === USER_AGENT,
+    });
     if (!reusable) {
       this.drop(conn);
       return;
@@ -315,7 +319,7 @@ export class PeerHttpClient {
         this.fail(call, unreachable(call, err));
       }
     }
-    if (conn.connected && !this.closed) this.onHangup?.(pool.host, pool.port);
+    if (conn.connected && !this.closed) this.limits.onHangup?.(pool.host, pool.port);
     this.next(pool);
   }
 

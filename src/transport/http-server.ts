@@ -436,6 +436,8 @@ function answer(status: number, body: Uint8Array | string, close: boolean): Buff
   const head =
     `HTTP/1.1 ${status} ${reason(status)}\r\n` +
     `Date: ${httpDate()}\r\n` +
+    // Tells a node of this implementation it may use the extra messages here.
+    `Server: ${USER_AGENT}\r\n` +
     framing +
     (close ? 'Connection: close\r\n' : '') +
     '\r\n';

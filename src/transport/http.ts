@@ -39,6 +39,12 @@ export interface HttpTransportOptions {
    * foreign node, which tests use).
    */
   userAgent?: string;
+  /**
+   * Told when a connection the client opened is closed from the far end.
+   * A node passes its own through `listen` (ListenOptions.onHangup), which
+   * takes its place; this one is for a transport used only as a client.
+   */
+  onHangup?: (address: string, port: number) => void;
 }
 
 const MAX_HEAD_BYTES = 16 * 1024;
@@ -48,9 +54,11 @@ export class HttpTransport implements Transport {
   private server: PeerHttpServer | null = null;
   private readonly client: PeerHttpClient;
   private closed = false;
-  onHangup?: (address: string, port: number) => void;
+  /** Where hangups of the client's connections go (ListenOptions.onHangup). */
+  private hangup: ((address: string, port: number) => void) | undefined;
 
   constructor(private readonly options: HttpTransportOptions = {}) {
+    this.hangup = options.onHangup;
     this.client = new PeerHttpClient(this.stats, {
       maxSocketsPerPeer: options.maxSocketsPerPeer ?? 8,
       maxIdlePerPeer: 4,
@@ -61,13 +69,14 @@ export class HttpTransport implements Transport {
       // kernel probe every idle connection that often.
       tcpKeepAliveMs: 60_000,
       userAgent: options.userAgent ?? USER_AGENT,
+      // (The client reports nothing once closed.)
+      onHangup: (address, port) => this.hangup?.(address, port),
     });
-    // (The client reports nothing once closed.)
-    this.client.onHangup = (address, port) => this.onHangup?.(address, port);
   }
 
   async listen(handler: RequestHandler, opts: ListenOptions): Promise<number> {
     if (this.server) throw new DsnError('DSN_ERR_INTERNAL', 'transport is already listening');
+    this.hangup = opts.onHangup ?? this.hangup;
     const server = new PeerHttpServer(handler, opts, this.stats, {
       maxHeadBytes: MAX_HEAD_BYTES,
       headersTimeoutMs: this.options.headersTimeoutMs ?? 5000,

@@ -52,7 +52,7 @@ export class MemoryNetwork {
     this.hosts.delete(key);
     // Like a process that ends: the kernel closes the connections to it.
     for (const client of this.dialled.get(key) ?? []) {
-      queueMicrotask(() => client.onHangup?.(address, port));
+      queueMicrotask(() => client.hungUp(address, port));
     }
     this.dialled.delete(key);
   }
@@ -79,13 +79,16 @@ export class MemoryNetwork {
     const key = `${address}:${port}`;
     const clients = this.dialled.get(key) ?? new Set<MemoryTransport>();
     this.dialled.set(key, clients.add(from));
-    return handler({
+    // Every node here is of this implementation.
+    const res = await handler({
       path,
       body: Uint8Array.from(bodyBytes(body)),
       remoteAddress: from.address,
       connection: from,
       onHangup: (listener) => from.onClose(listener),
+      sameImplementation: true,
     });
+    return { ...res, sameImplementation: true };
   }
 }
 
@@ -94,7 +97,7 @@ export class MemoryTransport implements Transport {
   private bound: number | null = null;
   private closed = false;
   private readonly hangups: (() => void)[] = [];
-  onHangup?: (address: string, port: number) => void;
+  private hangup: ListenOptions['onHangup'];
 
   constructor(
     private readonly network: MemoryNetwork,
@@ -102,6 +105,7 @@ export class MemoryTransport implements Transport {
   ) {}
 
   async listen(handler: RequestHandler, options: ListenOptions): Promise<number> {
+    this.hangup = options.onHangup;
     const counted: RequestHandler = (req) => {
       this.stats.requestsServed++;
       const limit = options.bodyLimit?.(req.path) ?? options.maxBodyBytes;
@@ -133,6 +137,11 @@ export class MemoryTransport implements Transport {
     if (this.bound !== null) this.network.unbind(this.address, this.bound);
     // Like sockets closed by a process that ends: the servers it talked to notice.
     for (const listener of this.hangups.splice(0)) queueMicrotask(listener);
+  }
+
+  /** @internal A server this transport sent requests to went away. */
+  hungUp(address: string, port: number): void {
+    if (!this.closed) this.hangup?.(address, port);
   }
 
   /** @internal Called once when this transport (its "connection") closes. */

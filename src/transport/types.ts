@@ -44,6 +44,12 @@ export type HangupHook = (listener: () => void) => void;
 export interface Response {
   status: number;
   body: Uint8Array;
+  /**
+   * The answer came from a node of this implementation (HTTP: its Server
+   * field), which speaks this implementation's extra messages. Set by the
+   * client side only.
+   */
+  sameImplementation?: boolean;
 }
 
 export type RequestHandler = (req: IncomingRequest) => Promise<Response> | Response;
@@ -65,6 +71,12 @@ export interface ListenOptions {
    * have it buffered whole. Optional: a transport may always buffer.
    */
   sink?: (path: string, length: number) => BodySink | null;
+  /**
+   * Told when a connection this transport opened to `address:port` is
+   * closed from the far end (the process there ended). Optional: a
+   * transport without connections never calls it.
+   */
+  onHangup?: (address: string, port: number) => void;
 }
 
 export interface TransportStats {
@@ -93,11 +105,6 @@ export interface Transport {
    * connections leaves it out.
    */
   preconnect?(address: string, port: number): void;
-  /**
-   * Set by the node: called when a connection this transport opened to
-   * `address:port` is closed from the far end (the process there ended).
-   */
-  onHangup?: (address: string, port: number) => void;
   /** Stops serving and drops pooled connections. Idempotent. */
   close(): Promise<void>;
   readonly stats: TransportStats;

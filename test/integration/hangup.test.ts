@@ -26,13 +26,16 @@ describe('HTTP transport: connections closed by the far end', () => {
     timeout: 10_000,
   }, async () => {
     const { srv, port, sockets } = await server(false);
-    const t = new HttpTransport();
     const heard: string[] = [];
+    let report: () => void = () => {};
     const reported = new Promise<void>((resolve) => {
-      t.onHangup = (address, p) => {
+      report = resolve;
+    });
+    const t = new HttpTransport({
+      onHangup: (address, p) => {
         heard.push(`${address}:${p}`);
-        resolve();
-      };
+        report();
+      },
     });
     const res = await t.request('127.0.0.1', port, '/ping', Buffer.from(' '), { timeoutMs: 2000 });
     assert.equal(res.status, 200);
@@ -45,9 +48,8 @@ describe('HTTP transport: connections closed by the far end', () => {
 
   it('does not report a server that announced "Connection: close"', async () => {
     const { srv, port } = await server(true);
-    const t = new HttpTransport();
     let heard = 0;
-    t.onHangup = () => heard++;
+    const t = new HttpTransport({ onHangup: () => heard++ });
     for (let i = 0; i < 3; i++) {
       const res = await t.request('127.0.0.1', port, '/ping', Buffer.from(' '), {
         timeoutMs: 2000,

@@ -436,9 +436,8 @@ describe('HTTP client on the wire (raw servers)', () => {
       socket.write('HTTP/1.0 200 OK\r\nServer: old\r\n\r\nfirst part, ');
       setImmediate(() => socket.end('second part'));
     });
-    const t = transport();
     let hangups = 0;
-    t.onHangup = () => hangups++;
+    const t = transport({ onHangup: () => hangups++ });
     const r = await send(t, s.port, 'a');
     assert.equal(r.status, 200);
     assert.equal(str(r), 'first part, second part');
@@ -504,16 +503,17 @@ describe('HTTP client on the wire (raw servers)', () => {
     T,
     async () => {
       const s = await server(({ socket }) => socket.write(ok('fine')));
-      const t = transport();
       const heard: string[] = [];
       let hungUp: () => void = () => {};
       const hangup = new Promise<void>((resolve) => {
         hungUp = resolve;
       });
-      t.onHangup = (address, p) => {
-        heard.push(`${address}:${p}`);
-        hungUp();
-      };
+      const t = transport({
+        onHangup: (address, p) => {
+          heard.push(`${address}:${p}`);
+          hungUp();
+        },
+      });
       assert.equal(str(await send(t, s.port, 'a')), 'fine');
       s.accepted[0]?.end(); // the server's idle timeout
       await hangup;
@@ -534,9 +534,8 @@ describe('HTTP client on the wire (raw servers)', () => {
         if (conn === 0 && onThisConn === 2) socket.destroy();
         else socket.write(ok(`answer to ${text(msg)}`));
       });
-      const t = transport();
       const heard: string[] = [];
-      t.onHangup = (address, p) => heard.push(`${address}:${p}`);
+      const t = transport({ onHangup: (address, p) => heard.push(`${address}:${p}`) });
       assert.equal(str(await send(t, s.port, 'first')), 'answer to first');
       const r = await send(t, s.port, 'second');
       assert.equal(r.status, 200);
@@ -556,9 +555,8 @@ describe('HTTP client on the wire (raw servers)', () => {
 
   it('does not report a connection closed after a "Connection: close" answer', T, async () => {
     const s = await server(({ socket }) => socket.end(ok('bye', 'Connection: close\r\n')));
-    const t = transport();
     let hangups = 0;
-    t.onHangup = () => hangups++;
+    const t = transport({ onHangup: () => hangups++ });
     for (const b of ['a', 'b', 'c']) assert.equal(str(await send(t, s.port, b)), 'bye');
     assert.equal(s.accepted.length, 3);
     assert.equal(hangups, 0);
@@ -682,9 +680,8 @@ describe('HTTP client on the wire (raw servers)', () => {
     const s = await server(() => {});
     const port = s.port;
     await s.close();
-    const t = transport();
     let hangups = 0;
-    t.onHangup = () => hangups++;
+    const t = transport({ onHangup: () => hangups++ });
     const err = await rejection(send(t, port, 'a'));
     assert.equal(err.code, 'DSN_ERR_PEER');
     assert.equal(hangups, 0);

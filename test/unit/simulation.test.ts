@@ -188,7 +188,9 @@ describe('simulation on the in-memory transport', () => {
     // b forgets a — address book and state — and tells nobody. a still
     // believes b holds its newest state, so its gossip carries no UPDATE:
     // b's 401 to PEERS is what tells a to say Hello and send it again.
-    b.node.core.peers.delete('n0');
+    const n0 = b.node.core.peers.get('n0');
+    assert.ok(n0);
+    b.node.core.peers.forget(n0);
     assert.equal(b.readData('n0', 'k'), null);
     await c.clock.advance(10_000);
     assert.equal(b.readData('n0', 'k'), 'v');
