@@ -58,8 +58,26 @@ export const DEFAULT_TIMING: Readonly<Timing> = Object.freeze({
   tries: 3,
   retryDelayMs: 500,
   reconnectMinMs: 1000,
-  reconnectMaxMs: 60_000,
+  // Short enough that a healed partition finds itself within seconds; the
+  // cost stays bounded by RECONNECTS_PER_TICK (ticker.ts).
+  reconnectMaxMs: 5000,
 });
+
+/**
+ * How updates spread. Up to `fanoutAbove` nodes every owner sends each new
+ * State to every peer (a full mesh, as the Python nodes do). In a larger
+ * network it sends it to `fanout` random peers of this implementation (and
+ * always to every Python peer, which do not relay); each node of this
+ * implementation that takes a new State passes it on to `fanout` others
+ * once, and digests exchanged in gossip repair what a lost message missed
+ * (eager and lazy push, in the manner of Plumtree).
+ */
+export interface Spread {
+  fanout: number;
+  fanoutAbove: number;
+}
+
+export const DEFAULT_SPREAD: Readonly<Spread> = Object.freeze({ fanout: 4, fanoutAbove: 32 });
 
 export interface DashboardOptions {
   /** 0 takes a free port. */
@@ -85,6 +103,7 @@ export interface DSNodeConfigInit {
   dashboard?: DashboardOptions | null;
   limits?: Partial<Limits>;
   timing?: Partial<Timing>;
+  spread?: Partial<Spread>;
   clock?: Clock;
   transport?: Transport;
 }
@@ -115,6 +134,7 @@ const INIT_KEYS = new Set<string>([
   'dashboard',
   'limits',
   'timing',
+  'spread',
   'clock',
   'transport',
 ]);
@@ -149,6 +169,7 @@ export class DSNodeConfig {
   readonly dashboard: Readonly<Required<DashboardOptions>> | null;
   readonly limits: Readonly<Limits>;
   readonly timing: Readonly<Timing>;
+  readonly spread: Readonly<Spread>;
   readonly clock: Clock | undefined;
   readonly transport: Transport | undefined;
 
@@ -174,6 +195,7 @@ export class DSNodeConfig {
     this.dashboard = checkDashboard(init.dashboard);
     this.limits = Object.freeze(mergeNumbers('limits', DEFAULT_LIMITS, init.limits));
     this.timing = Object.freeze(mergeNumbers('timing', DEFAULT_TIMING, init.timing));
+    this.spread = Object.freeze(mergeNumbers('spread', DEFAULT_SPREAD, init.spread));
     this.clock = init.clock;
     this.transport = init.transport;
   }

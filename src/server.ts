@@ -20,7 +20,7 @@ export interface DSNodeCallbacks {
   onAlert?(message: string): void;
   /** A peer's state changed. */
   onUpdate?(nodeId: string): void;
-  /** A peer was declared gone. */
+  /** A peer is gone: it failed (`disconnect`) or said goodbye (`leave`). */
   onDisconnect?(nodeId: string): void;
   /** DATA from a peer. */
   onReceive?(nodeId: string, data: Uint8Array): void;
@@ -68,7 +68,10 @@ export class DSNodeServer extends EventEmitter<DSNodeEvents> {
       : null;
     this.on('alert', (m) => this.callbacks.onAlert?.(m));
     this.on('update', (id) => this.callbacks.onUpdate?.(id));
+    // Ported programs hear of every peer that goes, as the Python callback
+    // does; the events tell a failure (`disconnect`) from a goodbye (`leave`).
     this.on('disconnect', (id) => this.callbacks.onDisconnect?.(id));
+    this.on('leave', (id) => this.callbacks.onDisconnect?.(id));
     this.on('receive', (id, data) => this.callbacks.onReceive?.(id, data));
   }
 

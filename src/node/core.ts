@@ -6,6 +6,8 @@ import { PublicKey } from '../crypto/signing.js';
 import { DecodeError, DsnError } from '../errors.js';
 import type { Limits } from '../wire/limits.js';
 import {
+  type DigestEntry,
+  decodeStateAsSigned,
   encodeHello,
   encodeState,
   type Hello,
@@ -46,6 +48,9 @@ export class NodeCore {
   private ownEncoded: Uint8Array | null = null;
   private helloCache: { address: string; port: number; sig: Uint8Array } | null = null;
   private readonly whitelist: Set<string> | null;
+  private readonly onStored: (peer: Peer) => void;
+  /** Encoded States of peers, made once per State held (digest answers and relays send them). */
+  private readonly encoded = new WeakMap<HeldState, Uint8Array>();
 
   constructor(
     readonly config: DSNodeConfig,
@@ -54,8 +59,12 @@ export class NodeCore {
     readonly envelope: Envelope,
     readonly timestamps: Timestamps,
     readonly emit: Emit,
-    membership: Pick<PeerTableDeps, 'onBehind' | 'onGone'>,
+    membership: Pick<PeerTableDeps, 'onBehind' | 'onGone'> & {
+      /** A newer State of `peer` was stored (from it, a reply, or a relay): spread it. */
+      onStored: (peer: Peer) => void;
+    },
   ) {
+    this.onStored = membership.onStored;
     this.id = config.nodeId;
     this.limits = config.limits;
     this.peers = new PeerTable({
@@ -220,9 +229,60 @@ export class NodeCore {
     if (!supersedes(st, peer.state)) return 'stale';
     const sameMap = st.packet.stateJson === peer.state.packet.stateJson;
     this.peers.setState(peer, st);
+    this.onStored(peer);
     if (sameMap && st.map.size > 0) return 'same';
     this.emit('update', peer.id);
     return 'taken';
+  }
+
+  /**
+   * A State passed on by someone other than its owner (a digest answer, a
+   * RELAY). Verified against the owner's stored key like any other, never
+   * stored for a node not in the table (one whose key is known but that was
+   * lost is looked for at once instead), never rolling a newer State back.
+   * No sign of life of the owner: it did not send it.
+   */
+  offerRelayed(bytes: Uint8Array): 'taken' | 'same' | 'stale' | 'unknown' {
+    const { state, signed } = decodeStateAsSigned(bytes, this.limits);
+    if (state.nodeId === this.id || !this.allowed(state.nodeId)) return 'stale';
+    const peer = this.peers.get(state.nodeId);
+    if (!peer) {
+      if (this.creds.known.has(state.nodeId)) this.peers.retrySoon(state.nodeId);
+      return 'unknown';
+    }
+    return this.offer(peer, state, signed);
+  }
+
+  /** As offerRelayed; one that does not verify is dropped quietly (the others in a bundle go on). */
+  takeRelayed(bytes: Uint8Array): void {
+    try {
+      this.offerRelayed(bytes);
+    } catch {
+      // (Malformed or forged: nothing is stored.)
+    }
+  }
+
+  /** Which State of which node this node holds (its own included): a DIGEST. */
+  digest(): DigestEntry[] {
+    const out: DigestEntry[] = [{ nodeId: this.id, lastUpdate: this.own.packet.lastUpdate }];
+    for (const p of this.peers.values()) {
+      const lastUpdate = p.state.packet.lastUpdate;
+      if (lastUpdate > 0) out.push({ nodeId: p.id, lastUpdate });
+    }
+    return out;
+  }
+
+  /** A node's State as sent (signed by its owner), or null for none held. */
+  stateBytes(nodeId: string): Uint8Array | null {
+    if (nodeId === this.id) return this.ownStateBytes();
+    const st = this.peers.get(nodeId)?.state;
+    if (!st || st.packet.lastUpdate === 0) return null;
+    let b = this.encoded.get(st);
+    if (!b) {
+      b = encodeState(st.packet);
+      this.encoded.set(st, b);
+    }
+    return b;
   }
 
   /** Checks that a State in a reply comes from the peer asked, then offers it. */

@@ -3,13 +3,19 @@ import type { IncomingRequest, Response } from '../transport/types.js';
 import { frame, MsgType, typeOfPath, unframe } from '../wire/frame.js';
 import {
   type Data,
+  type DigestEntry,
   dataInnerDigest,
+  decodeBundle,
   decodeData,
+  decodeDigest,
   decodeHello,
+  decodeLeave,
   decodePeers,
+  decodeProbe,
   decodeStateAsSigned,
   encodePeers,
   type Peers,
+  signedBytesLeave,
   signedBytesPeers,
 } from '../wire/packets.js';
 import type { NodeCore } from './core.js';
@@ -46,8 +52,12 @@ const KEEPS_CODE = new Set([
 export interface HandlerDeps {
   /** Whether a peer still answers at its recorded endpoint (a Hello asked there). */
   answersAt: (peer: Peer) => Promise<boolean>;
+  /** Whether a peer answers a PING now (for another node's PROBE). */
+  reaches: (peer: Peer) => Promise<boolean>;
   /** Opens a connection to a peer ahead of the first message. */
   preconnect: (peer: Peer) => void;
+  /** Answers a DIGEST (spread.ts). */
+  answerDigest: (theirs: DigestEntry[]) => Uint8Array;
 }
 
 export function createHandler(
@@ -90,17 +100,21 @@ export function createHandler(
       if (type === MsgType.HELLO) {
         return onHello(core, deps, payload, req).then((out) => ok(type, out), refused);
       }
-      return ok(type, dispatch(core, type, payload, req));
+      if (type === MsgType.PROBE) {
+        return onProbe(core, deps, payload).then((out) => ok(type, out), refused);
+      }
+      return ok(type, dispatch(core, deps, type, payload, req));
     } catch (err) {
       return refused(err);
     }
   };
 }
 
-/** Every message but a Hello (answered asynchronously, by onHello). */
+/** Every message but a Hello and a PROBE (answered asynchronously). */
 function dispatch(
   core: NodeCore,
-  type: Exclude<MsgType, typeof MsgType.HELLO>,
+  deps: HandlerDeps,
+  type: Exclude<MsgType, typeof MsgType.HELLO | typeof MsgType.PROBE>,
   payload: Uint8Array,
   req: IncomingRequest,
 ): Uint8Array {
@@ -122,6 +136,15 @@ function dispatch(
       const d = decodeData(payload, core.limits);
       return onData(core, d, dataInnerDigest(d.nodeId, d.data), req);
     }
+    case MsgType.LEAVE:
+      return onLeave(core, payload);
+    case MsgType.DIGEST:
+      // Not authenticated (it only says what the asker holds); the States in
+      // the answer are signed by their owners.
+      return deps.answerDigest(decodeDigest(payload, core.limits));
+    case MsgType.RELAY:
+      for (const s of decodeBundle(payload, core.limits).states) core.takeRelayed(s);
+      return EMPTY;
   }
 }
 
@@ -230,4 +253,38 @@ function onData(core: NodeCore, d: Data, inner: Uint8Array, req: IncomingRequest
   authenticated(core, peer, req);
   core.emit('receive', d.nodeId, d.data);
   return OK;
+}
+
+/**
+ * A signed goodbye: the peer is dropped at once (`leave`), not looked for
+ * again. One signed before the peer's newest State is a replay from an
+ * earlier life: ignored.
+ */
+function onLeave(core: NodeCore, payload: Uint8Array): Uint8Array {
+  const l = decodeLeave(payload, core.limits);
+  const peer = sender(core, l.nodeId);
+  if (!peer.key.verify(signedBytesLeave(l), l.sig)) {
+    throw new DsnError('DSN_ERR_UNAUTHORIZED', 'leave signature does not verify');
+  }
+  if (l.at > peer.state.packet.lastUpdate) core.peers.leave(peer);
+  return EMPTY;
+}
+
+const REACHED = Uint8Array.of(1);
+const NOT_REACHED = Uint8Array.of(0);
+
+/**
+ * Another node cannot reach `target` and asks whether this one does: yes if
+ * it heard from it within a probe period, else it pings it once.
+ */
+async function onProbe(
+  core: NodeCore,
+  deps: HandlerDeps,
+  payload: Uint8Array,
+): Promise<Uint8Array> {
+  const target = core.peers.get(decodeProbe(payload, core.limits));
+  if (!target) return NOT_REACHED;
+  const recent = core.clock.now() - target.live.lastHeard < core.config.timing.suspectProbeMs;
+  if (target.live.state === 'alive' && recent) return REACHED;
+  return (await deps.reaches(target)) ? REACHED : NOT_REACHED;
 }

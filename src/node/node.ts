@@ -7,6 +7,7 @@ import { DsnError } from '../errors.js';
 import { HttpTransport } from '../transport/http.js';
 import type { ListenOptions, RequestHandler, Transport } from '../transport/types.js';
 import { MsgType, maxBodyFor, PATH_OF, typeOfPath } from '../wire/frame.js';
+import { encodeLeave, type Leave, signedBytesLeave } from '../wire/packets.js';
 import { NodeCore } from './core.js';
 import { dataSink, STREAM_DATA_BYTES } from './data-sink.js';
 import type { Emit } from './events.js';
@@ -15,6 +16,7 @@ import { Outbound } from './outbound.js';
 import type { Peer } from './peers.js';
 import { Rpc } from './rpc.js';
 import { CoalescingSender } from './sender.js';
+import { Spreader } from './spread.js';
 import { Ticker } from './ticker.js';
 import { Timestamps } from './timestamps.js';
 
@@ -48,6 +50,7 @@ export class DSNode {
   readonly core: NodeCore;
   private readonly out: Outbound;
   private readonly ticker: Ticker;
+  private readonly spreader: Spreader;
   private readonly senders = new Map<Peer, CoalescingSender>();
   private readonly abort: AbortController;
   private stopping: Promise<void> | null = null;
@@ -70,6 +73,7 @@ export class DSNode {
       {
         onBehind: (peer) => this.resend(peer),
         onGone: (peer) => this.forget(peer),
+        onStored: (peer) => this.spreader.stored(peer),
       },
     );
     this.abort = new AbortController();
@@ -77,7 +81,8 @@ export class DSNode {
     setMaxListeners(100_000, this.abort.signal);
     const rpc = new Rpc(transport, this.core.envelope, config.timing, this.abort.signal, clock);
     this.out = new Outbound(this.core, rpc);
-    this.ticker = new Ticker(this.core, this.out, clock);
+    this.spreader = new Spreader(this.core, this.out, config.spread);
+    this.ticker = new Ticker(this.core, this.out, this.spreader, clock);
   }
 
   /** The request handler and what else the transport is told when it starts listening. */
@@ -90,7 +95,13 @@ export class DSNode {
     const checkMs = config.timing.requestTimeoutMs / 2;
     const handler = createHandler(core, {
       answersAt: (peer) => out.isAt(peer, checkMs),
+      reaches: (peer) =>
+        out.ping(peer, checkMs).then(
+          () => true,
+          () => false,
+        ),
       preconnect: (peer) => transport.preconnect?.(peer.address, peer.port),
+      answerDigest: (theirs) => this.spreader.answerDigest(theirs),
     });
     const options: ListenOptions = {
       host: config.host,
@@ -223,7 +234,8 @@ export class DSNode {
     this.assertRunning();
     this.core.setOwn(map);
     this.core.emit('selfUpdate');
-    const reachable = [...this.core.peers.values()].filter((p) => p.address !== '' && p.port !== 0);
+    // Every peer, or past the full mesh a fanout of them (spread.ts).
+    const reachable = this.spreader.ownTargets();
     if (this.stopping || reachable.length === 0) return;
     // One promise per update, not one per peer: a writer with thousands of
     // updates in flight keeps far fewer objects alive. Each send takes the
@@ -267,10 +279,11 @@ export class DSNode {
     return s;
   }
 
-  /** Drops a peer's sender (it was evicted). */
+  /** Drops what was kept for a peer that left the table. */
   private forget(peer: Peer): void {
     this.senders.get(peer)?.close();
     this.senders.delete(peer);
+    this.spreader.forget(peer);
   }
 
   async sendToNode(nodeId: string, data: Uint8Array | string): Promise<void> {
@@ -296,11 +309,16 @@ export class DSNode {
     return this.stopping !== null;
   }
 
-  /** Stops timers, then the transport; idempotent. */
+  /**
+   * Stops timers, tells the peers of this implementation it leaves (they
+   * drop it at once; Python peers notice as they always do), then stops the
+   * transport; idempotent.
+   */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
-      this.abort.abort();
       this.ticker.stop();
+      await this.sayGoodbye();
+      this.abort.abort();
       for (const s of this.senders.values()) s.close();
       this.senders.clear();
       await this.transport.close();
@@ -309,12 +327,25 @@ export class DSNode {
     return this.stopping;
   }
 
+  /** LEAVE to every peer of this implementation, at once; waits LEAVE_WAIT_MS at most. */
+  private async sayGoodbye(): Promise<void> {
+    const core = this.core;
+    const to = core.peers.reachable().filter((p) => p.sameImpl);
+    if (to.length === 0) return;
+    const l: Leave = { nodeId: core.id, at: core.timestamps.next(), sig: new Uint8Array(0) };
+    l.sig = core.creds.keyPair.sign(signedBytesLeave(l));
+    const payload = encodeLeave(l);
+    await Promise.allSettled(to.map((p) => this.out.leave(p, payload, LEAVE_WAIT_MS)));
+  }
+
   private assertRunning(): void {
     if (this.stopping) throw new DsnError('DSN_ERR_STOPPED', 'the node is stopped');
   }
 }
 
 const DATA_PATH = PATH_OF[MsgType.DATA];
+/** How long stop() waits for peers to take its LEAVE. */
+const LEAVE_WAIT_MS = 1000;
 
 function checkString(v: unknown, what: string): void {
   if (typeof v !== 'string')

@@ -2,11 +2,16 @@ import { PeerError } from '../errors.js';
 import { MsgType, PING_PAYLOAD } from '../wire/frame.js';
 import {
   dataInnerDigest,
+  decodeBundle,
   decodeHello,
   decodePeers,
   decodeStateAsSigned,
+  encodeBundle,
   encodeDataHead,
+  encodeDigest,
   encodePeers,
+  encodeProbe,
+  fitStates,
   type PeerEntry,
   type Peers,
   signedBytesPeers,
@@ -138,6 +143,71 @@ export class Outbound {
     if (Buffer.from(answer).toString('latin1') !== 'OK') {
       throw new PeerError('DSN_ERR_PEER', `${peer.id} did not acknowledge the data`);
     }
+  }
+
+  // ---- extensions, for nodes of this implementation only ------------------
+
+  /** LEAVE: this node stops; one try, briefly (stop() waits for it). */
+  async leave(peer: Peer, payload: Uint8Array, timeoutMs: number): Promise<void> {
+    await this.rpc.call(peer.address, peer.port, MsgType.LEAVE, payload, { tries: 1, timeoutMs });
+  }
+
+  /**
+   * DIGEST: tells the peer which States this node holds; takes the newer
+   * ones it sends back (each checked against its owner's key) and sends it
+   * those it asked for (RELAY).
+   */
+  async digest(peer: Peer): Promise<void> {
+    const core = this.core;
+    const answer = decodeBundle(
+      await this.rpc.call(peer.address, peer.port, MsgType.DIGEST, encodeDigest(core.digest())),
+      core.limits,
+    );
+    core.peers.heard(peer);
+    for (const s of answer.states) core.takeRelayed(s);
+    const states: Uint8Array[] = [];
+    for (const id of answer.wanted) {
+      const b = core.stateBytes(id);
+      if (b) states.push(b);
+    }
+    if (states.length > 0) await this.relay(peer, states);
+  }
+
+  /** RELAY: owner-signed States the peer lacks. */
+  async relay(peer: Peer, states: Uint8Array[]): Promise<void> {
+    const body = encodeBundle({
+      states: fitStates(states, this.core.limits.maxBodyBytes),
+      wanted: [],
+    });
+    await this.rpc.call(peer.address, peer.port, MsgType.RELAY, body, { tries: 1 });
+  }
+
+  /**
+   * Another node's State to a Python peer as an ordinary UPDATE (it takes
+   * one from any sender, checking the owner's signature when it knows the
+   * owner's key). Its answer, if any, is its own State.
+   */
+  async pushOther(peer: Peer, state: Uint8Array): Promise<void> {
+    const reply = await this.rpc.call(peer.address, peer.port, MsgType.UPDATE, state, { tries: 1 });
+    if (reply.length > 0) {
+      const { state: s, signed } = decodeStateAsSigned(reply, this.core.limits);
+      this.core.offerReply(peer, s, signed);
+    }
+  }
+
+  /** PROBE: asks `via` whether it reaches `target` (SWIM's ping-req). */
+  async probeVia(via: Peer, target: Peer, timeoutMs: number): Promise<boolean> {
+    const answer = await this.rpc.call(
+      via.address,
+      via.port,
+      MsgType.PROBE,
+      encodeProbe(target.id),
+      {
+        tries: 1,
+        timeoutMs,
+      },
+    );
+    return answer.length === 1 && answer[0] === 1;
   }
 
   /**

@@ -2,9 +2,17 @@ import type { Clock, TimerHandle } from '../clock.js';
 import { PeerError } from '../errors.js';
 import type { NodeCore } from './core.js';
 import type { Outbound } from './outbound.js';
+import type { Peer } from './peers.js';
+import { pick, type Spreader } from './spread.js';
 
-/** Lost endpoints tried per tick at most (see reconnect). */
+/**
+ * Lost endpoints tried per tick at most (see reconnect): with the 1 s tick
+ * and reconnectMaxMs 5 s, a node looks for a lost peer at least every 5 s,
+ * and for all of them at no more than 4 attempts a second.
+ */
 const RECONNECTS_PER_TICK = 4;
+/** Peers asked to reach a suspect on this node's behalf. */
+const INDIRECT_PROBES = 2;
 
 /**
  * The node's periodic work, on one timer that runs every
@@ -44,8 +52,11 @@ export class Ticker {
   constructor(
     private readonly core: NodeCore,
     private readonly out: Outbound,
+    private readonly spreader: Spreader,
     private readonly clock: Clock,
   ) {}
+  /** When each suspect was last probed through other peers. */
+  private readonly indirectAt = new WeakMap<Peer, number>();
 
   /**
    * Tries the bootstrap endpoints in order until one works; when none does,
@@ -146,44 +157,78 @@ export class Ticker {
       probe.then(
         () => table.probeSucceeded(peer),
         (err: unknown) => {
-          if (this.running) table.probeFailed(peer, err, calm());
+          if (!this.running) return;
+          table.probeFailed(peer, err, calm());
+          if (table.get(peer.id) === peer && peer.live.state === 'suspect') this.indirect(peer);
         },
       );
     }
   }
 
   /**
-   * Tries the lost endpoints that are due, a few per tick. A node that knows
-   * nobody joins through them (Hello, UPDATE, PEERS, meet everyone); one that
-   * has peers only meets them again: gossip brings the rest, and a hundred
-   * nodes each re-joining through everyone they lost would bury the machine.
+   * Asks two other peers of this implementation to reach a suspect (SWIM's
+   * ping-req): if one does, the link between this node and the suspect is
+   * what failed, and the suspect is not evicted while they vouch for it
+   * (its States then come through them, see spread.ts). Once per half
+   * dead-after period per suspect.
+   */
+  private indirect(target: Peer): void {
+    const t = this.core.config.timing;
+    const now = this.clock.now();
+    if (now - (this.indirectAt.get(target) ?? 0) < t.deadAfterMs / 2) return;
+    this.indirectAt.set(target, now);
+    const table = this.core.peers;
+    const helpers = table
+      .reachable()
+      .filter((p) => p !== target && p.sameImpl && p.live.state === 'alive');
+    for (const via of pick(helpers, INDIRECT_PROBES)) {
+      this.out.probeVia(via, target, t.requestTimeoutMs).then(
+        (reached) => {
+          if (reached && table.get(target.id) === target) table.vouched(target);
+        },
+        () => {},
+      );
+    }
+  }
+
+  /**
+   * Tries the lost endpoints that are due, a few per tick, as a join (Hello,
+   * UPDATE, PEERS, then meet everyone listed and not known): one node found
+   * again after a partition brings the others of its side at once (meets
+   * run a few at a time, see Outbound.meet).
    */
   private reconnect(): void {
     const table = this.core.peers;
-    const alone = table.size === 0;
     for (const lost of table.dueLost(RECONNECTS_PER_TICK)) {
-      const attempt = alone
-        ? this.out.join(lost.address, lost.port)
-        : this.out.meet(lost.address, lost.port);
-      attempt.then(
+      this.out.join(lost.address, lost.port).then(
         () => table.found(lost.address, lost.port),
         () => {},
       );
     }
   }
 
+  /**
+   * One gossip round with a random peer that answers (a suspect is the
+   * failure detector's to probe). With a node of this implementation:
+   * DIGEST (each side gets what it lacks, relayed States included) and
+   * PEERS. With a Python node: UPDATE (unless it is known to hold the own
+   * State) and PEERS; then the States of nodes its list does not name go
+   * to it (spread.ts). Then meet everyone listed and not known yet.
+   */
   private async gossip(): Promise<void> {
-    const candidates = this.core.peers.reachable();
+    const all = this.core.peers.reachable();
+    const answering = all.filter((p) => p.live.state === 'alive');
+    const candidates = answering.length > 0 ? answering : all;
     const peer = candidates[Math.floor(Math.random() * candidates.length)];
     if (!peer) return;
     // A peer known to hold the newest own State (it took it, or answered it)
     // gets no UPDATE: its answer would be empty, and in a quiet network that
     // halves gossip's requests. If it lost the State without a new Hello (a
     // node that evicted this one), its 401 to PEERS says so: then meet again.
-    const holds = peer.ackedSeq >= this.core.seq;
+    const holds = peer.sameImpl || peer.ackedSeq >= this.core.seq;
     // Both at once: their answers then mostly wake this process once, not twice.
     const [, list] = await Promise.allSettled([
-      holds ? null : this.out.exchange(peer),
+      peer.sameImpl ? this.out.digest(peer) : holds ? null : this.out.exchange(peer),
       this.out.peerList(peer).catch(async (err: unknown) => {
         if (!holds || !(err instanceof PeerError) || err.status !== 401) throw err;
         await this.out.meet(peer.address, peer.port);
@@ -191,7 +236,13 @@ export class Ticker {
       }),
     ]);
     // (A failed request is the failure detector's business.)
-    if (list.status === 'fulfilled') await this.out.meetAll(list.value);
+    if (list.status !== 'fulfilled') return;
+    if (!peer.sameImpl)
+      this.spreader.pythonListed(
+        peer,
+        list.value.map((e) => e.nodeId),
+      );
+    await this.out.meetAll(list.value);
   }
 }
 

@@ -38,6 +38,8 @@ export interface ServerLimits {
    * big messages together. Small bodies never wait.
    */
   maxBodyMemory: number;
+  /** Sent as the Server field of every answer (USER_AGENT: this implementation). */
+  serverName?: string;
 }
 
 /** One client connection: requests are answered one at a time, in order. */
@@ -304,7 +306,8 @@ export class PeerHttpServer {
   private write(conn: Conn, status: number, body: Uint8Array | string, close: boolean): void {
     const socket = conn.socket;
     if (conn.closing || socket.destroyed) return;
-    socket.write(status === 204 && !close ? noContent() : answer(status, body, close));
+    const name = this.limits.serverName ?? USER_AGENT;
+    socket.write(status === 204 && !close ? noContent(name) : answer(status, body, close, name));
     conn.lastActive = Date.now();
     if (close) {
       conn.closing = true;
@@ -424,7 +427,12 @@ function listenError(err: NodeJS.ErrnoException, opts: ListenOptions): DsnError 
 }
 
 /** An answer's bytes: head and body. */
-function answer(status: number, body: Uint8Array | string, close: boolean): Buffer {
+function answer(
+  status: number,
+  body: Uint8Array | string,
+  close: boolean,
+  serverName: string,
+): Buffer {
   const text = typeof body === 'string';
   const b = text ? Buffer.from(body) : body;
   // A 204 has no body and says nothing of one (RFC 9110 §8.6).
@@ -437,7 +445,7 @@ function answer(status: number, body: Uint8Array | string, close: boolean): Buff
     `HTTP/1.1 ${status} ${reason(status)}\r\n` +
     `Date: ${httpDate()}\r\n` +
     // Tells a node of this implementation it may use the extra messages here.
-    `Server: ${USER_AGENT}\r\n` +
+    `Server: ${serverName}\r\n` +
     framing +
     (close ? 'Connection: close\r\n' : '') +
     '\r\n';
@@ -448,11 +456,15 @@ function answer(status: number, body: Uint8Array | string, close: boolean): Buff
  * The commonest answer (an UPDATE's or a PING's, see handlers.ts), made once
  * a second: the same bytes go to every connection until the Date changes.
  */
-let noContentBytes: { date: string; bytes: Buffer } | null = null;
-function noContent(): Buffer {
+const noContentBytes = new Map<string, { date: string; bytes: Buffer }>();
+function noContent(serverName: string): Buffer {
   const date = httpDate();
-  if (noContentBytes?.date !== date) noContentBytes = { date, bytes: answer(204, '', false) };
-  return noContentBytes.bytes;
+  let made = noContentBytes.get(serverName);
+  if (made?.date !== date) {
+    made = { date, bytes: answer(204, '', false, serverName) };
+    noContentBytes.set(serverName, made);
+  }
+  return made.bytes;
 }
 
 let dateSecond = 0;

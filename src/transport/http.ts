@@ -92,6 +92,7 @@ export class HttpTransport implements Transport {
       // any: an idle process is not woken for it).
       checkIntervalMs: 1000,
       maxConnections: this.options.maxConnections ?? 4096,
+      serverName: this.options.userAgent ?? USER_AGENT,
       // Two and a half 64-MiB DATA bodies (the default limit) at once.
       maxBodyMemory: this.options.maxBodyMemory ?? 160 * 1024 * 1024,
     });

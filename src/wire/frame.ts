@@ -11,6 +11,11 @@ export const MsgType = {
   UPDATE: 3,
   PING: 4,
   DATA: 5,
+  // Extensions of this implementation (never sent to a Python node).
+  LEAVE: 6,
+  DIGEST: 7,
+  RELAY: 8,
+  PROBE: 9,
 } as const;
 export type MsgType = (typeof MsgType)[keyof typeof MsgType];
 
@@ -20,6 +25,10 @@ export const PATH_OF: Record<MsgType, string> = {
   3: '/update',
   4: '/ping',
   5: '/data',
+  6: '/leave',
+  7: '/digest',
+  8: '/relay',
+  9: '/probe',
 };
 
 const TYPE_OF_PATH = new Map<string, MsgType>(
@@ -64,6 +73,8 @@ export function maxBodyFor(type: MsgType | undefined, limits: Limits): number {
       return limits.maxDataBytes + 1 + 4 + limits.maxNodeIdBytes + 4 + SIGNATURE_BYTES + 4 + 32;
     case MsgType.UPDATE:
     case MsgType.PEERS:
+    case MsgType.DIGEST:
+    case MsgType.RELAY:
       return limits.maxBodyBytes;
     default:
       return Math.min(CONTROL_BODY_BYTES, limits.maxBodyBytes);

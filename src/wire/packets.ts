@@ -285,3 +285,133 @@ function requireNodeId(id: string, what: string): void {
 function checkPort(port: number, what: string): void {
   if (port > 65535) throw new DecodeError('DSN_ERR_MALFORMED', `${what} ${port} is not a TCP port`);
 }
+
+// ---- Extensions of this implementation ------------------------------------
+//
+// Sent only to nodes that said they are of this implementation (HTTP:
+// User-Agent and Server fields); a Python node never sees them. Each is
+// encoded with the same primitives as the packets above.
+
+/** LEAVE: its sender stops cleanly. `at` is newer than any State it signed. */
+export interface Leave {
+  nodeId: string;
+  /** Seconds since the epoch, from the sender's strictly increasing clock. */
+  at: number;
+  sig: Uint8Array;
+}
+
+export function signedBytesLeave(l: Leave): Uint8Array {
+  return build([(w) => w.string(l.nodeId).f64(l.at)]);
+}
+
+export function encodeLeave(l: Leave): Uint8Array {
+  return build([(w) => w.string(l.nodeId).f64(l.at).bytes(l.sig)]);
+}
+
+export function decodeLeave(b: Uint8Array, limits: Limits): Leave {
+  const r = new Reader(b);
+  const l: Leave = {
+    nodeId: r.string('leave.node_id', limits.maxNodeIdBytes),
+    at: r.f64('leave.at'),
+    sig: r.bytes('leave.sig', SIGNATURE_BYTES).slice(),
+  };
+  r.end('leave');
+  requireNodeId(l.nodeId, 'leave');
+  return l;
+}
+
+/** One line of a digest: a node, and the last_update of its State held. */
+export interface DigestEntry {
+  nodeId: string;
+  lastUpdate: number;
+}
+
+/** DIGEST request: which State of which node the sender holds. */
+export function encodeDigest(entries: readonly DigestEntry[]): Uint8Array {
+  const w = new Writer(16 + entries.length * 24);
+  w.u32(entries.length);
+  for (const e of entries) w.string(e.nodeId).f64(e.lastUpdate);
+  return w.finish();
+}
+
+export function decodeDigest(b: Uint8Array, limits: Limits): DigestEntry[] {
+  const r = new Reader(b);
+  const n = r.u32('digest.count');
+  // Each entry takes at least 12 bytes: a count larger than that is a lie.
+  if (n > limits.maxPeers + 1 || n * 12 > b.length) {
+    throw new DecodeError('DSN_ERR_LIMIT', `digest of ${n} entries`);
+  }
+  const out: DigestEntry[] = [];
+  for (let i = 0; i < n; i++) {
+    const nodeId = r.string('digest.node_id', limits.maxNodeIdBytes);
+    const lastUpdate = r.f64('digest.last_update');
+    if (nodeId === '' || !Number.isFinite(lastUpdate)) {
+      throw new DecodeError('DSN_ERR_MALFORMED', 'digest entry');
+    }
+    out.push({ nodeId, lastUpdate });
+  }
+  r.end('digest');
+  return out;
+}
+
+/**
+ * States sent on (a DIGEST answer, a RELAY): each an encoded State signed by
+ * its owner, then (DIGEST answers) the node IDs whose States the sender
+ * would like.
+ */
+export interface StateBundle {
+  states: Uint8Array[];
+  wanted: string[];
+}
+
+export function encodeBundle(b: StateBundle): Uint8Array {
+  const w = new Writer(64 + b.states.reduce((n, s) => n + s.length + 4, 0));
+  w.u32(b.states.length);
+  for (const s of b.states) w.bytes(s);
+  w.u32(b.wanted.length);
+  for (const id of b.wanted) w.string(id);
+  return w.finish();
+}
+
+/** The first of `states` that fit in a bundle of `max` bytes (the rest wait for the next round). */
+export function fitStates(states: Uint8Array[], max: number): Uint8Array[] {
+  let room = max - 64;
+  const out: Uint8Array[] = [];
+  for (const s of states) {
+    room -= s.length + 4;
+    if (room < 0) break;
+    out.push(s);
+  }
+  return out;
+}
+
+export function decodeBundle(b: Uint8Array, limits: Limits): StateBundle {
+  const r = new Reader(b);
+  const n = r.u32('bundle.count');
+  if (n > limits.maxPeers + 1 || n * 4 > b.length) {
+    throw new DecodeError('DSN_ERR_LIMIT', `bundle of ${n} states`);
+  }
+  const states: Uint8Array[] = [];
+  for (let i = 0; i < n; i++) states.push(r.bytes('bundle.state', limits.maxBodyBytes));
+  const m = r.u32('bundle.wanted');
+  if (m > limits.maxPeers + 1 || m * 4 > b.length) {
+    throw new DecodeError('DSN_ERR_LIMIT', `bundle wants ${m} states`);
+  }
+  const wanted: string[] = [];
+  for (let i = 0; i < m; i++) wanted.push(r.string('bundle.wanted', limits.maxNodeIdBytes));
+  r.end('bundle');
+  return { states, wanted };
+}
+
+/** PROBE (an indirect ping, SWIM's ping-req): reach this node for me. */
+export function encodeProbe(target: string): Uint8Array {
+  return build([(w) => w.string(target)]);
+}
+
+export function decodeProbe(b: Uint8Array, limits: Limits): string {
+  const r = new Reader(b);
+  const target = r.string('probe.target', limits.maxNodeIdBytes);
+  r.end('probe');
+  requireNodeId(target, 'probe');
+  return target;
+}

@@ -122,14 +122,18 @@ describe('two nodes', () => {
     assert.deepEqual([...(await atA)[1]], [0, 1, 2, 255]);
   });
 
-  it('a stopped peer is declared gone, with callback and event', async () => {
+  it('a stopped peer says goodbye: dropped at once, with the leave event and the disconnect callback', async () => {
     const [a, b] = net.servers as [DSNodeServer, DSNodeServer];
     const gone: string[] = [];
     a.setDisconnectCb((id) => gone.push(id));
-    const ev = next<[string]>(a, 'disconnect');
+    let failed = 0;
+    a.on('disconnect', () => failed++);
+    const ev = next<[string]>(a, 'leave');
     await b.stop();
+    // (stop() resolves once its peers took the goodbye: no waiting here.)
     assert.deepEqual(await ev, ['b']);
-    assert.deepEqual(gone, ['b']);
+    assert.deepEqual(gone, ['b'], 'the Python-style callback hears of every peer that goes');
+    assert.equal(failed, 0, 'a goodbye is no failure');
     assert.deepEqual(a.peers(), ['a']);
     assert.equal(a.readData('b', 'temperature'), null);
   });

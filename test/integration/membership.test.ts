@@ -20,7 +20,7 @@ describe('restarts', () => {
     let b = await net.start('b', { via: a });
     await b.updateData('k', 'before');
     assert.equal(a.readData('b', 'k'), 'before');
-    const gone = next(a, 'disconnect');
+    const gone = next(a, 'leave'); // a clean stop says goodbye
     await b.stop();
     await gone;
     b = await net.start('b', { via: a });
