@@ -8,7 +8,7 @@ import type { Peer } from './peers.js';
 const FILL_IN_PER_ROUND = 16;
 
 /**
- * Who gets which State beyond its owner's own sends (PROTOCOL.md §8 says
+ * Who gets which State beyond its owner's own sends (docs/PROTOCOL.md §9 says
  * why relaying is safe: every State is signed by its owner).
  *
  * - Up to `fanoutAbove` nodes the owner sends to everyone. Above, it sends

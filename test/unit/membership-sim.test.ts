@@ -157,7 +157,7 @@ describe('membership in simulation', () => {
     const s = {
       nodeId: 'ghost',
       lastUpdate: Date.now() / 1000,
-      sig: new Uint8Array(0),
+      sig: new Uint8Array(0) as Uint8Array,
       stateJson: '{"x": "y"}',
     };
     s.sig = ghost.sign(signedBytesState(s));
