@@ -1,6 +1,7 @@
 import type { Clock } from './clock.js';
 import { parseAesKey } from './crypto/envelope.js';
 import { ConfigError } from './errors.js';
+import type { TrafficObserver } from './node/observer.js';
 import type { Transport } from './transport/types.js';
 import { DEFAULT_LIMITS, type Limits } from './wire/limits.js';
 
@@ -106,6 +107,8 @@ export interface DSNodeConfigInit {
   spread?: Partial<Spread>;
   clock?: Clock;
   transport?: Transport;
+  /** Told of every request made and served (metrics; see TrafficObserver). */
+  observer?: TrafficObserver;
 }
 
 /** The Python dictionary's keys (all of them: any other is refused) and their camelCase fields. */
@@ -137,6 +140,7 @@ const INIT_KEYS = new Set<string>([
   'spread',
   'clock',
   'transport',
+  'observer',
 ]);
 
 /**
@@ -172,6 +176,7 @@ export class DSNodeConfig {
   readonly spread: Readonly<Spread>;
   readonly clock: Clock | undefined;
   readonly transport: Transport | undefined;
+  readonly observer: TrafficObserver | undefined;
 
   private constructor(init: DSNodeConfigInit) {
     this.nodeId = checkNodeId(init.nodeId, 'nodeId');
@@ -198,6 +203,7 @@ export class DSNodeConfig {
     this.spread = Object.freeze(mergeNumbers('spread', DEFAULT_SPREAD, init.spread));
     this.clock = init.clock;
     this.transport = init.transport;
+    this.observer = init.observer;
   }
 
   /** Validates a camelCase configuration object. */

@@ -5,13 +5,20 @@ import { type CredentialStore, openCredentialStore } from '../crypto/credentials
 import { createEnvelope } from '../crypto/envelope.js';
 import { DsnError } from '../errors.js';
 import { HttpTransport } from '../transport/http.js';
-import type { ListenOptions, RequestHandler, Transport } from '../transport/types.js';
+import type {
+  IncomingRequest,
+  ListenOptions,
+  RequestHandler,
+  Response,
+  Transport,
+} from '../transport/types.js';
 import { MsgType, maxBodyFor, PATH_OF, typeOfPath } from '../wire/frame.js';
 import { encodeLeave, type Leave, signedBytesLeave } from '../wire/packets.js';
 import { NodeCore } from './core.js';
 import { dataSink, STREAM_DATA_BYTES } from './data-sink.js';
 import type { Emit } from './events.js';
 import { createHandler } from './handlers.js';
+import { messageName, observe, type TrafficObserver } from './observer.js';
 import { Outbound } from './outbound.js';
 import type { Peer } from './peers.js';
 import { Rpc } from './rpc.js';
@@ -79,7 +86,14 @@ export class DSNode {
     this.abort = new AbortController();
     // Every request in flight listens on this signal: hundreds at once are normal.
     setMaxListeners(100_000, this.abort.signal);
-    const rpc = new Rpc(transport, this.core.envelope, config.timing, this.abort.signal, clock);
+    const rpc = new Rpc(
+      transport,
+      this.core.envelope,
+      config.timing,
+      this.abort.signal,
+      clock,
+      config.observer,
+    );
     this.out = new Outbound(this.core, rpc);
     this.spreader = new Spreader(this.core, this.out, config.spread);
     this.ticker = new Ticker(this.core, this.out, this.spreader, clock);
@@ -93,7 +107,7 @@ export class DSNode {
     // Half the request timeout: a Hello waits for this check, and the Python
     // client gives a Hello 2 s.
     const checkMs = config.timing.requestTimeoutMs / 2;
-    const handler = createHandler(core, {
+    const handle = createHandler(core, {
       answersAt: (peer) => out.isAt(peer, checkMs),
       reaches: (peer) =>
         out.ping(peer, checkMs).then(
@@ -103,6 +117,7 @@ export class DSNode {
       preconnect: (peer) => transport.preconnect?.(peer.address, peer.port),
       answerDigest: (theirs) => this.spreader.answerDigest(theirs),
     });
+    const handler = observed(handle, config.observer);
     const options: ListenOptions = {
       host: config.host,
       port: config.port,
@@ -241,10 +256,14 @@ export class DSNode {
     // updates in flight keeps far fewer objects alive. Each send takes the
     // newest own State when it starts (signed and encoded then, once).
     const seq = this.core.seq;
+    const observer = this.core.config.observer;
+    const started = observer ? performance.now() : 0;
     await new Promise<void>((resolve) => {
       let left = reachable.length;
       const done = () => {
-        if (--left === 0) resolve();
+        if (--left > 0) return;
+        if (observer) observe(observer, 'spread', reachable.length, performance.now() - started);
+        resolve();
       };
       for (const peer of reachable) {
         const sender = this.senderFor(peer);
@@ -344,6 +363,21 @@ export class DSNode {
 }
 
 const DATA_PATH = PATH_OF[MsgType.DATA];
+
+/** The handler, telling the observer (if any) of every request answered. */
+function observed(handler: RequestHandler, observer: TrafficObserver | undefined): RequestHandler {
+  if (!observer) return handler;
+  const tell = (req: IncomingRequest, res: Response) => {
+    const type = typeOfPath(req.path);
+    const bytes = req.bodyBytes ?? req.body.length;
+    observe(observer, 'served', type === undefined ? null : messageName(type), bytes, res.status);
+    return res;
+  };
+  return (req) => {
+    const res = handler(req);
+    return res instanceof Promise ? res.then((r) => tell(req, r)) : tell(req, res);
+  };
+}
 /** How long stop() waits for peers to take its LEAVE. */
 const LEAVE_WAIT_MS = 1000;
 

@@ -2,9 +2,10 @@ import type { Clock } from '../clock.js';
 import type { Timing } from '../config.js';
 import type { Envelope } from '../crypto/envelope.js';
 import { DsnError, PeerError } from '../errors.js';
-import type { Transport } from '../transport/types.js';
+import type { Response, Transport } from '../transport/types.js';
 import type { Body } from '../wire/body.js';
 import { frame, MsgType, PATH_OF, unframe } from '../wire/frame.js';
+import { messageName, observe, type TrafficObserver } from './observer.js';
 
 /** A peer's answer: its payload, and whether a node of this implementation gave it. */
 export interface Answer {
@@ -37,6 +38,7 @@ export class Rpc {
     private readonly timing: Timing,
     private readonly signal: AbortSignal,
     private readonly clock: Clock,
+    private readonly observer?: TrafficObserver,
   ) {}
 
   async call(
@@ -107,10 +109,30 @@ export class Rpc {
     timeoutMs: number,
   ): Promise<Answer> {
     const path = PATH_OF[type];
-    const res = await this.transport.request(address, port, path, body, {
-      timeoutMs,
-      signal: this.signal,
-    });
+    const started = this.observer ? performance.now() : 0;
+    let res: Response;
+    try {
+      res = await this.transport.request(address, port, path, body, {
+        timeoutMs,
+        signal: this.signal,
+      });
+    } catch (err) {
+      if (this.observer) {
+        observe(
+          this.observer,
+          'requested',
+          messageName(type),
+          body.length,
+          0,
+          performance.now() - started,
+        );
+      }
+      throw err;
+    }
+    if (this.observer) {
+      const ms = performance.now() - started;
+      observe(this.observer, 'requested', messageName(type), body.length, res.status, ms);
+    }
     const same = res.sameImplementation === true;
     if (res.status === 204) return { payload: new Uint8Array(0), same };
     if (res.status !== 200) {

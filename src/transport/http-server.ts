@@ -249,7 +249,7 @@ export class PeerHttpServer {
         continue;
       }
       this.stats.requestsServed++;
-      const r = this.call(conn, head, body, streamed);
+      const r = this.call(conn, head, body, streamed, msg.bodyBytes);
       if (r instanceof Promise) {
         conn.busy = true;
         void r.then((res) => {
@@ -269,13 +269,14 @@ export class PeerHttpServer {
     head: Head,
     body: Buffer,
     streamed: Message['streamed'],
+    bodyBytes: number,
   ): Response | Promise<Response> {
     const socket = conn.socket;
     try {
       const r = this.handler({
         path: pathOf(head),
         body,
-        ...(streamed && { streamed }),
+        ...(streamed && { streamed, bodyBytes }),
         remoteAddress: plainAddress(socket.remoteAddress),
         connection: socket,
         onHangup: (listener) => {

@@ -45,6 +45,8 @@ export interface Message {
   body: Buffer;
   /** What the sink made of the body, or what it threw. */
   streamed?: { value: unknown } | { error: unknown };
+  /** Bytes of the body as received (also when it went to a sink). */
+  bodyBytes: number;
 }
 
 export interface ReaderLimits {
@@ -123,7 +125,7 @@ export class MessageReader {
     if (this.held) return null;
     const body = this.readBody();
     if (body === null) return null;
-    const message: Message = { head: this.head as Head, body };
+    const message: Message = { head: this.head as Head, body, bodyBytes: this.size };
     if (this.sunk) message.streamed = this.sunk;
     this.head = null;
     this.framing = null;

@@ -15,6 +15,8 @@ export interface IncomingRequest {
    * error it threw; absent when the body was buffered whole.
    */
   streamed?: { value: unknown } | { error: unknown };
+  /** Bytes of the body as received, when it went to a sink (else body.length). */
+  bodyBytes?: number;
   /** The sender's IP as seen on the socket (IPv4-mapped IPv6 unwrapped). */
   remoteAddress: string;
   /**
