@@ -46,6 +46,8 @@ export interface Timing {
   /** First and longest pause between attempts to reach a lost peer or bootstrap again. */
   reconnectMinMs: number;
   reconnectMaxMs: number;
+  /** With requireJoin: how long start() keeps trying unreachable bootstrap nodes before it rejects. */
+  joinTimeoutMs: number;
 }
 
 export const DEFAULT_TIMING: Readonly<Timing> = Object.freeze({
@@ -62,6 +64,7 @@ export const DEFAULT_TIMING: Readonly<Timing> = Object.freeze({
   // Short enough that a healed partition finds itself within seconds; the
   // cost stays bounded by RECONNECTS_PER_TICK (ticker.ts).
   reconnectMaxMs: 5000,
+  joinTimeoutMs: 30_000,
 });
 
 /**
@@ -100,6 +103,14 @@ export interface DSNodeConfigInit {
   /** Node IDs allowed to talk to this node; empty, null or absent: no whitelist, anyone with the key. */
   whitelistNodeIds?: string[] | null;
   host?: string;
+  /**
+   * start() rejects (a JoinError naming each bootstrap and why) when no
+   * bootstrap node admits this node — at once for a refusal that trying
+   * again cannot change (another network key, a node ID bound to another
+   * key, the whitelist, the version), after timing.joinTimeoutMs for
+   * unreachable ones — instead of running alone. Default false (as Python).
+   */
+  requireJoin?: boolean;
   /** Serve the live dashboard page on this port (host default 127.0.0.1). */
   dashboard?: DashboardOptions | null;
   limits?: Partial<Limits>;
@@ -134,6 +145,7 @@ const INIT_KEYS = new Set<string>([
   'networkIp',
   'whitelistNodeIds',
   'host',
+  'requireJoin',
   'dashboard',
   'limits',
   'timing',
@@ -171,6 +183,7 @@ export class DSNodeConfig {
   /** Interface the server listens on. Default '0.0.0.0'. */
   readonly host: string;
   readonly dashboard: Readonly<Required<DashboardOptions>> | null;
+  readonly requireJoin: boolean;
   readonly limits: Readonly<Limits>;
   readonly timing: Readonly<Timing>;
   readonly spread: Readonly<Spread>;
@@ -197,6 +210,13 @@ export class DSNodeConfig {
     }
     this.whitelistNodeIds = checkWhitelist(init.whitelistNodeIds);
     this.host = optString(init.host, 'host', '0.0.0.0', false) as string;
+    if (init.requireJoin != null && typeof init.requireJoin !== 'boolean') {
+      throw new ConfigError(
+        'requireJoin',
+        `must be true or false, got ${describe(init.requireJoin)}`,
+      );
+    }
+    this.requireJoin = init.requireJoin ?? false;
     this.dashboard = checkDashboard(init.dashboard);
     this.limits = Object.freeze(mergeNumbers('limits', DEFAULT_LIMITS, init.limits));
     this.timing = Object.freeze(mergeNumbers('timing', DEFAULT_TIMING, init.timing));

@@ -12,6 +12,10 @@ export type DsnErrorCode =
   | 'DSN_ERR_DECRYPT' // the envelope does not decrypt with the network key
   | 'DSN_ERR_BAD_TYPE' // empty body or type byte does not match the path
   | 'DSN_ERR_UNAUTHORIZED' // unknown sender, bad signature, changed key, not whitelisted
+  | 'DSN_ERR_WRONG_KEY' // a join refused: nothing decrypts there (the network keys differ)
+  | 'DSN_ERR_KEY_MISMATCH' // a node ID already bound to another key (trust on first use)
+  | 'DSN_ERR_NOT_WHITELISTED' // a node ID not on the whitelist
+  | 'DSN_ERR_JOIN' // requireJoin: no bootstrap node admitted this node in time
   | 'DSN_ERR_VERSION' // protocol version mismatch
   | 'DSN_ERR_OWN_ORIGIN' // an update that claims to come from the receiver itself
   | 'DSN_ERR_NOT_FOUND' // unknown path
@@ -79,6 +83,10 @@ const STATUS: Record<DsnErrorCode, number> = {
   DSN_ERR_DECRYPT: 401,
   DSN_ERR_BAD_TYPE: 400,
   DSN_ERR_UNAUTHORIZED: 401,
+  DSN_ERR_WRONG_KEY: 401,
+  DSN_ERR_KEY_MISMATCH: 401,
+  DSN_ERR_NOT_WHITELISTED: 401,
+  DSN_ERR_JOIN: 503,
   DSN_ERR_VERSION: 505,
   DSN_ERR_OWN_ORIGIN: 406,
   DSN_ERR_NOT_FOUND: 404,

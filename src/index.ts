@@ -9,6 +9,7 @@ export {
 } from './config.js';
 export { cryptoBackend } from './crypto/signing.js';
 export { ConfigError, DecodeError, DsnError, type DsnErrorCode, PeerError } from './errors.js';
+export { JoinError, type JoinFailure } from './node/join.js';
 export { PROTOCOL_VERSION } from './node/core.js';
 export type { DSNodeEvents } from './node/events.js';
 export { DSNode, type NodeView } from './node/node.js';

@@ -30,6 +30,10 @@ export interface CredentialStore {
   readonly clockCeiling: number;
   /** Persist a new ceiling for last_update. */
   saveClockCeiling(ceiling: number): Promise<void>;
+  /** Where the stored key of a peer lives (null: kept in memory only); operators delete it to trust a new key. */
+  peerKeyFile(nodeId: string): string | null;
+  /** Where this node's own private key lives (null: in memory only, a new one each start). */
+  readonly ownKeyFile: string | null;
 }
 
 const SAFE = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}$/;
@@ -62,14 +66,17 @@ export async function openCredentialStore(
     if (PublicKey.isValid(raw)) known.set(id, new PublicKey(raw));
   }
   const clockFile = join(dir, `${own}.clock`);
+  const peerKeyFile = (nodeId: string) => join(dir, `${fileNameOf(nodeId)}.pub`);
   const ceiling = Number((await readFile(clockFile, 'utf8').catch(() => '0')).trim());
   return {
     keyPair,
     known,
     clockCeiling: Number.isFinite(ceiling) ? ceiling : 0,
+    peerKeyFile,
+    ownKeyFile: join(dir, `${own}.key`),
     async remember(nodeId, key) {
       known.set(nodeId, key);
-      await atomicWrite(join(dir, `${fileNameOf(nodeId)}.pub`), key.raw);
+      await atomicWrite(peerKeyFile(nodeId), key.raw);
     },
     async saveClockCeiling(c) {
       await atomicWrite(clockFile, String(c));
@@ -118,6 +125,8 @@ function memoryStore(keyPair: KeyPair): CredentialStore {
     keyPair,
     known,
     clockCeiling: 0,
+    peerKeyFile: () => null,
+    ownKeyFile: null,
     async remember(nodeId, key) {
       known.set(nodeId, key);
     },

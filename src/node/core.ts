@@ -24,6 +24,9 @@ import type { Timestamps } from './timestamps.js';
 
 export const PROTOCOL_VERSION = '0.9.0';
 
+/** A refused sender is reported at most this often per reason (NodeCore.refusal). */
+const REFUSAL_ALERT_MS = 60_000;
+
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(b);
 }
@@ -152,13 +155,13 @@ export class NodeCore {
   }
 
   /**
-   * Checks a Hello: whitelist, version, own ID, signature (the reference does
-   * not check it; a response's signature covers an empty detected_address),
-   * and trust on first use. Returns the sender's key.
+   * Checks a Hello: version, own ID, signature (the reference does not check
+   * it; a response's signature covers an empty detected_address), then the
+   * whitelist and trust on first use — those two only once the Hello
+   * verified, so their distinct answers tell nothing to someone without the
+   * network key. Returns the sender's key.
    */
   checkHello(h: Hello, isResponse: boolean): PublicKey {
-    if (!this.allowed(h.nodeId))
-      throw new DsnError('DSN_ERR_UNAUTHORIZED', `${h.nodeId} is not whitelisted`);
     if (h.version !== PROTOCOL_VERSION) {
       throw new DsnError(
         'DSN_ERR_VERSION',
@@ -173,11 +176,51 @@ export class NodeCore {
     if (!key.verify(signedBytesHello(h, isResponse), h.sig)) {
       throw new DsnError('DSN_ERR_UNAUTHORIZED', 'hello signature does not verify');
     }
+    if (!this.allowed(h.nodeId)) {
+      throw new DsnError('DSN_ERR_NOT_WHITELISTED', `${h.nodeId} is not on this node's whitelist`);
+    }
     const known = this.creds.known.get(h.nodeId);
     if (known && !known.equals(key)) {
-      throw new DsnError('DSN_ERR_UNAUTHORIZED', `${h.nodeId} is known with a different key`);
+      throw new DsnError(
+        'DSN_ERR_KEY_MISMATCH',
+        isResponse
+          ? `it answers as ${h.nodeId} with another key than the one stored for ${h.nodeId}${this.whereKey(h.nodeId)}; if ${h.nodeId} was reinstalled, delete that file`
+          : `node ID ${h.nodeId} is already known here with another key (trust on first use)`,
+      );
     }
     return known ?? key;
+  }
+
+  private whereKey(nodeId: string): string {
+    const file = this.creds.peerKeyFile(nodeId);
+    return file ? ` in ${file}` : ' (in memory: restart this node to forget it)';
+  }
+
+  private readonly refusalAlerts = new Map<string, number>();
+
+  /**
+   * Tells the operator that a node was refused and why (never a key), at
+   * most once a minute per sender and reason: a node retrying its join
+   * every few seconds does not flood the alerts.
+   */
+  refusal(
+    remoteAddress: string,
+    why: 'undecryptable' | 'version' | 'whitelist' | 'key',
+    nodeId = '',
+  ): void {
+    const key = `${remoteAddress}|${why}|${nodeId}`;
+    const now = this.clock.now();
+    if (now - (this.refusalAlerts.get(key) ?? Number.NEGATIVE_INFINITY) < REFUSAL_ALERT_MS) return;
+    if (this.refusalAlerts.size >= 1000) this.refusalAlerts.clear();
+    this.refusalAlerts.set(key, now);
+    const who = nodeId ? `${nodeId} from ${remoteAddress}` : `a request from ${remoteAddress}`;
+    const text = {
+      undecryptable: `${who} does not decrypt with the network key: a node with another key?`,
+      version: `refused ${who}: it speaks another protocol version`,
+      whitelist: `refused ${who}: not on the whitelist`,
+      key: `refused ${who}: its key differs from the one stored for it${this.whereKey(nodeId)} (trust on first use); if ${nodeId} was reinstalled, delete that file`,
+    }[why];
+    this.emit('alert', text);
   }
 
   // ---- states ---------------------------------------------------------------

@@ -34,6 +34,15 @@ const OK = text('OK');
  * Version mismatch (505) and an update claiming the receiver's own ID (406)
  * can only be reached with a well-formed packet and keep their codes.
  */
+/** Failures of a body that did not decrypt into a well-formed packet. */
+const UNOPENED = new Set(['DSN_ERR_DECRYPT', 'DSN_ERR_BAD_TYPE']);
+/** Hello refusals the operator hears of (NodeCore.refusal). */
+const REFUSALS: Partial<Record<string, 'version' | 'whitelist' | 'key'>> = {
+  DSN_ERR_VERSION: 'version',
+  DSN_ERR_NOT_WHITELISTED: 'whitelist',
+  DSN_ERR_KEY_MISMATCH: 'key',
+};
+
 const UNIFORM: Response = { status: 401, body: text('not authorized') };
 const NO_CONTENT: Response = { status: 204, body: EMPTY };
 const KEEPS_CODE = new Set([
@@ -42,6 +51,9 @@ const KEEPS_CODE = new Set([
   'DSN_ERR_STOPPED',
   // Only after the DATA was authenticated: the receiver's callback said no.
   'DSN_ERR_REFUSED',
+  // Only after the Hello verified (NodeCore.checkHello): the joiner learns why.
+  'DSN_ERR_NOT_WHITELISTED',
+  'DSN_ERR_KEY_MISMATCH',
 ]);
 
 /**
@@ -105,6 +117,10 @@ export function createHandler(
       }
       return ok(type, dispatch(core, deps, type, payload, req));
     } catch (err) {
+      // A Hello that does not open: most likely a node with another network key.
+      if (type === MsgType.HELLO && err instanceof DsnError && UNOPENED.has(err.code)) {
+        core.refusal(req.remoteAddress, 'undecryptable');
+      }
       return refused(err);
     }
   };
@@ -162,7 +178,14 @@ async function onHello(
   req: IncomingRequest,
 ): Promise<Uint8Array> {
   const h = decodeHello(payload, core.limits);
-  const key = core.checkHello(h, false);
+  let key: ReturnType<NodeCore['checkHello']>;
+  try {
+    key = core.checkHello(h, false);
+  } catch (err) {
+    const why = err instanceof DsnError ? REFUSALS[err.code] : undefined;
+    if (why) core.refusal(req.remoteAddress, why, h.nodeId);
+    throw err;
+  }
   const known = core.peers.get(h.nodeId);
   let address = req.remoteAddress;
   let port = h.port;

@@ -18,10 +18,11 @@ import { NodeCore } from './core.js';
 import { dataSink, STREAM_DATA_BYTES } from './data-sink.js';
 import type { Emit } from './events.js';
 import { createHandler } from './handlers.js';
+import { JoinError } from './join.js';
 import { messageName, observe, type TrafficObserver } from './observer.js';
 import { Outbound } from './outbound.js';
 import type { Peer } from './peers.js';
-import { Rpc } from './rpc.js';
+import { delay, Rpc } from './rpc.js';
 import { CoalescingSender } from './sender.js';
 import { Spreader } from './spread.js';
 import { Ticker } from './ticker.js';
@@ -156,13 +157,26 @@ export class DSNode {
     const { handler, options } = node.listenOptions();
     node.core.port = await transport.listen(handler, options);
     try {
-      await node.ticker.bootstrap();
+      await node.join(config);
     } catch (err) {
       await node.stop();
       throw err;
     }
     node.ticker.start();
     return node;
+  }
+
+  /** Through the bootstrap nodes; with requireJoin, rejects unless one admits this node. */
+  private async join(config: DSNodeConfig): Promise<void> {
+    let failures = await this.ticker.bootstrap(!config.requireJoin);
+    if (!failures || !config.requireJoin) return;
+    const clock = this.core.clock;
+    const deadline = clock.now() + config.timing.joinTimeoutMs;
+    while (failures && !failures.some((f) => f.final) && clock.now() < deadline) {
+      await delay(clock, config.timing.reconnectMinMs);
+      failures = await this.ticker.bootstrap(false);
+    }
+    if (failures) throw new JoinError(failures);
   }
 
   nodeId(): string {

@@ -1,4 +1,4 @@
-import { PeerError } from '../errors.js';
+import { DsnError, PeerError } from '../errors.js';
 import { MsgType, PING_PAYLOAD } from '../wire/frame.js';
 import {
   dataInnerDigest,
@@ -256,8 +256,9 @@ function wrap<T>(address: string, port: number, fn: () => T): T {
   try {
     return fn();
   } catch (err) {
+    const kept = err instanceof DsnError && err.code === 'DSN_ERR_KEY_MISMATCH';
     throw new PeerError(
-      'DSN_ERR_PEER',
+      kept ? err.code : 'DSN_ERR_PEER',
       `${address}:${port}: ${(err as Error).message}`,
       undefined,
       { cause: err },

@@ -1,6 +1,7 @@
 import type { Clock, TimerHandle } from '../clock.js';
 import { PeerError } from '../errors.js';
 import type { NodeCore } from './core.js';
+import { explainJoinFailure, type JoinFailure, joinSummary } from './join.js';
 import type { Outbound } from './outbound.js';
 import type { Peer } from './peers.js';
 import { pick, type Spreader } from './spread.js';
@@ -59,28 +60,27 @@ export class Ticker {
   private readonly indirectAt = new WeakMap<Peer, number>();
 
   /**
-   * Tries the bootstrap endpoints in order until one works; when none does,
-   * alerts with what each one did ("refused the join: 401 …", "unreachable: …").
+   * Tries the bootstrap endpoints in order until one admits this node. When
+   * none does, returns why for each (and, with `alert`, says so: "no
+   * bootstrap node admitted this node (… refused the join: the network keys
+   * differ; …)") and keeps looking for them in the background. Null when
+   * admitted, or with no bootstrap endpoint.
    */
-  async bootstrap(): Promise<void> {
+  async bootstrap(alert = true): Promise<JoinFailure[] | null> {
     const eps = this.core.config.bootstrapNodes;
-    if (eps.length === 0) return;
-    const tried: { answered: boolean; text: string }[] = [];
+    if (eps.length === 0) return null;
+    const tried: JoinFailure[] = [];
     for (const ep of eps) {
       try {
         await this.out.join(ep.address, ep.port);
-        return;
+        return null;
       } catch (err) {
-        tried.push(joinFailure(`${ep.address}:${ep.port}`, err));
+        tried.push(explainJoinFailure(`${ep.address}:${ep.port}`, err, this.core));
       }
     }
-    // "answered" only where none did: a refusal is an answer, and says why.
-    const head = tried.some((t) => t.answered)
-      ? 'no bootstrap node admitted this node'
-      : 'no bootstrap node answered';
-    const what = tried.map((t) => t.text).join('; ');
-    this.core.emit('alert', `${head} (${what}); retrying in the background`);
+    if (alert) this.core.emit('alert', `${joinSummary(tried)}; retrying in the background`);
     for (const ep of eps) this.core.peers.remember(ep.address, ep.port);
+    return tried;
   }
 
   start(): void {
@@ -244,34 +244,4 @@ export class Ticker {
       );
     await this.out.meetAll(list.value);
   }
-}
-
-const SOCKET_ERRORS: Record<string, string> = {
-  ECONNREFUSED: 'connection refused',
-  ECONNRESET: 'connection reset',
-  EHOSTUNREACH: 'host unreachable',
-  ENETUNREACH: 'network unreachable',
-  ENOTFOUND: 'no such host',
-  EAI_AGAIN: 'no such host (DNS lookup failed)',
-  ETIMEDOUT: 'connection timed out',
-};
-
-/** One failed join for the alert: whether the endpoint answered at all, and what happened. */
-function joinFailure(ep: string, err: unknown): { answered: boolean; text: string } {
-  const message = err instanceof Error ? err.message : String(err);
-  if (err instanceof PeerError && err.code === 'DSN_ERR_TIMEOUT') {
-    return { answered: false, text: `${ep} did not answer in time` };
-  }
-  // Rpc's "<ep><path> answered <status>: <body>" (502 is its "bad response").
-  const status = err instanceof PeerError ? err.status : undefined;
-  const refusal = / answered \d+: (.*)$/s.exec(message);
-  if (status !== undefined && status !== 502 && refusal) {
-    return { answered: true, text: `${ep} refused the join: ${status} ${refusal[1]}`.trimEnd() };
-  }
-  if (status === undefined && / unreachable\b/.test(message)) {
-    const code = ((err as Error).cause as NodeJS.ErrnoException | undefined)?.code;
-    const why = (code && SOCKET_ERRORS[code]) ?? message.replace(/^.*? unreachable:? ?/s, '');
-    return { answered: false, text: `${ep} unreachable${why ? `: ${why}` : ''}` };
-  }
-  return { answered: true, text: message.startsWith(ep) ? message : `${ep}: ${message}` };
 }

@@ -195,7 +195,7 @@ describe('the join alert', () => {
     );
     servers.push(s);
     assert.deepEqual(alerts, [
-      `no bootstrap node admitted this node (127.0.0.1:${picky.port} refused the join: 401 not authorized; 127.0.0.1:1 unreachable: connection refused); retrying in the background`,
+      `no bootstrap node admitted this node (127.0.0.1:${picky.port} refused the join: refused is not on its whitelist; 127.0.0.1:1 unreachable: connection refused); retrying in the background`,
     ]);
   });
 });

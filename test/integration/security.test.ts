@@ -47,9 +47,22 @@ describe('attacks and bad input, encrypted network', () => {
     assert.ok(!a.peers().includes('newcomer'));
   });
 
-  it('a Hello with a known ID and a new key gets 401', async () => {
+  it('a Hello with a known ID and a new key gets 401 saying why (it verified: no oracle), and an alert', async () => {
     const f = new Forger('b', net.key);
-    await expectUniform(a.port, '/hello', f.hello(b.port));
+    const alert = next<[string]>(a, 'alert');
+    const r = await post(a.port, '/hello', f.hello(b.port));
+    assert.deepEqual(
+      { status: r.status, body: r.body.toString() },
+      {
+        status: 401,
+        body: 'node ID b is already known here with another key (trust on first use)',
+      },
+    );
+    const [text] = await alert;
+    assert.match(
+      text,
+      /^refused b from 127\.0\.0\.1: its key differs from the one stored for it in .*b\.pub \(trust on first use\); if b was reinstalled, delete that file$/,
+    );
     unchanged();
   });
 
