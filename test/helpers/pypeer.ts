@@ -67,3 +67,45 @@ export function repeated(unit: Uint8Array, size: number): Buffer {
   for (let at = 0; at < size; at += unit.length) out.set(unit.subarray(0, size - at), at);
   return out;
 }
+
+/**
+ * Resolves once `check()` holds for the Python peer, asking again after each
+ * of its `update` and `peer` events (listening before each ask, so none is
+ * missed).
+ */
+export function pyUntil(
+  p: PyPeer,
+  check: () => Promise<boolean>,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let asking = false;
+    let again = false;
+    const done = (err?: Error) => {
+      clearTimeout(timer);
+      p.off('update', ask).off('peer', ask);
+      if (err) reject(err);
+      else resolve();
+    };
+    const timer = setTimeout(() => done(new Error(`timed out waiting until ${what}`)), timeoutMs);
+    function ask(): void {
+      if (asking) {
+        again = true;
+        return;
+      }
+      asking = true;
+      again = false;
+      check().then(
+        (ok) => {
+          asking = false;
+          if (ok) done();
+          else if (again) ask();
+        },
+        (e: Error) => done(e),
+      );
+    }
+    p.on('update', ask).on('peer', ask);
+    ask();
+  });
+}

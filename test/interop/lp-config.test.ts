@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { DSNodeConfig, DSNodeServer, generateKey } from '../../src/index.js';
 import { LOCAL, sorted, tempDir, until } from '../helpers/net.js';
-import { PyPeer, pythonUnavailable } from '../helpers/pypeer.js';
+import { PyPeer, pythonUnavailable, pyUntil } from '../helpers/pypeer.js';
 
 /**
  * A TypeScript node started from the dictionary Language Pipes builds
@@ -14,43 +14,6 @@ import { PyPeer, pythonUnavailable } from '../helpers/pypeer.js';
  */
 const unavailable = pythonUnavailable();
 if (unavailable && process.env.CI) throw new Error(unavailable);
-
-/**
- * Resolves once `check()` holds for the Python peer, asking again after each
- * of its `update` and `peer` events (listening before each ask, so none is
- * missed).
- */
-function pyUntil(p: PyPeer, check: () => Promise<boolean>, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let asking = false;
-    let again = false;
-    const done = (err?: Error) => {
-      clearTimeout(timer);
-      p.off('update', ask).off('peer', ask);
-      if (err) reject(err);
-      else resolve();
-    };
-    const timer = setTimeout(() => done(new Error(`timed out waiting until ${what}`)), 20_000);
-    function ask(): void {
-      if (asking) {
-        again = true;
-        return;
-      }
-      asking = true;
-      again = false;
-      check().then(
-        (ok) => {
-          asking = false;
-          if (ok) done();
-          else if (again) ask();
-        },
-        (e: Error) => done(e),
-      );
-    }
-    p.on('update', ask).on('peer', ask);
-    ask();
-  });
-}
 
 const models = (id: string) => JSON.stringify([{ id: `${id}-model`, start: 0, end: 15 }]);
 

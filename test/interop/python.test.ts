@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { generateKey } from '../../src/index.js';
 import { next, sorted, TestNet, until } from '../helpers/net.js';
-import { PyPeer, type PyPeerOptions, pythonUnavailable } from '../helpers/pypeer.js';
+import { PyPeer, type PyPeerOptions, pythonUnavailable, pyUntil } from '../helpers/pypeer.js';
 
 /**
  * A mixed network: TypeScript nodes and the independent Python peer
@@ -46,44 +46,15 @@ function mixedNet() {
   return { net, pys, spawn, py };
 }
 
-/**
- * Resolves once the Python peer lists exactly `ids`, asking again after each
- * of its `peer` events (listening before each ask, so none is missed).
- */
+/** Resolves once the Python peer lists exactly `ids` (asked again at each of its events). */
 function pySees(p: PyPeer, ids: string[], timeoutMs = 20_000): Promise<void> {
   const want = sorted(ids).join();
-  return new Promise((resolve, reject) => {
-    let asking = false;
-    let again = false;
-    const done = (err?: Error) => {
-      clearTimeout(timer);
-      p.off('peer', ask);
-      if (err) reject(err);
-      else resolve();
-    };
-    const timer = setTimeout(
-      () => done(new Error(`timed out waiting until ${p.id} lists ${want}`)),
-      timeoutMs,
-    );
-    function ask(): void {
-      if (asking) {
-        again = true;
-        return;
-      }
-      asking = true;
-      again = false;
-      p.peers().then(
-        (got) => {
-          asking = false;
-          if (sorted(got).join() === want) done();
-          else if (again) ask();
-        },
-        (e: Error) => done(e),
-      );
-    }
-    p.on('peer', ask);
-    ask();
-  });
+  return pyUntil(
+    p,
+    async () => sorted(await p.peers()).join() === want,
+    `${p.id} lists ${want}`,
+    timeoutMs,
+  );
 }
 
 describe('mixed network with Python nodes', { skip: unavailable ?? false }, () => {
