@@ -133,9 +133,15 @@ export function defaultSends(bytes: number): number {
   return 30;
 }
 
+/**
+ * Sends before the measured ones: the steady state is what Language Pipes
+ * lives in (a message per generated token, hundreds of prefill chunks), and
+ * V8 has optimised the path only after a few hundred small messages.
+ */
 function warmupFor(bytes: number): number {
-  if (bytes <= 256 * KiB) return 20;
-  if (bytes <= 4 * MiB) return 5;
+  if (bytes <= 64 * KiB) return 500;
+  if (bytes <= 256 * KiB) return 100;
+  if (bytes <= 4 * MiB) return 10;
   return 3;
 }
 
