@@ -2,18 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { systemClock } from './clock.js';
 import { DSNodeConfig, type DSNodeConfigInit } from './config.js';
+import type { Dashboard } from './dashboard/source.js';
 import { DsnError } from './errors.js';
 import type { DSNodeEvents } from './node/events.js';
 import { DSNode, type NodeView } from './node/node.js';
 import { NodeLog } from './node-log.js';
 
-/** A running dashboard page (src/dashboard). */
-export interface Dashboard {
-  readonly port: number;
-  readonly url: string;
-  /** Idempotent. */
-  close(): Promise<void>;
-}
+// The dashboard depends on no module of this one (only on its own
+// StateSource interface, which this class satisfies); it is loaded on demand.
+export type { Dashboard } from './dashboard/source.js';
 
 export interface DSNodeCallbacks {
   /** Operator-facing problems, e.g. no bootstrap node admitted this node. */

@@ -44,18 +44,25 @@ export function logNodeEvents(server: DSNodeServer, out: LogWriter): () => void 
     const removed = [...before.keys()].filter((k) => !now.has(k));
     out.write('update', id, { changed, removed });
   };
-  const onDisconnect = (id: string) => {
+  // A goodbye (`leave`) and a failure (`fail`: declared gone) are told apart.
+  const onLeave = (id: string) => {
     known.delete(id);
     out.write('leave', id, {});
+  };
+  const onFail = (id: string) => {
+    known.delete(id);
+    out.write('fail', id, {});
   };
 
   server.on('peer', onPeer);
   server.on('update', onUpdate);
-  server.on('disconnect', onDisconnect);
+  server.on('leave', onLeave);
+  server.on('disconnect', onFail);
   return () => {
     server.off('peer', onPeer);
     server.off('update', onUpdate);
-    server.off('disconnect', onDisconnect);
+    server.off('leave', onLeave);
+    server.off('disconnect', onFail);
   };
 }
 
@@ -127,6 +134,7 @@ export class TextLog implements LogWriter {
       {
         join: s.green('join  '),
         leave: s.red('leave '),
+        fail: s.red('fail  '),
         update: s.cyan('update'),
         alert: s.yellow('alert '),
       }[event] ?? event.padEnd(6);

@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Endpoint } from '../config.js';
 import { ChangeFeed } from '../dashboard/feed.js';
-import { statePayload } from '../dashboard/state.js';
+import type { Departed, StatePayload } from '../dashboard/state.js';
 import { Throttle } from '../dashboard/throttle.js';
-import type { NodeView } from '../node/node.js';
 import { DSNodeServer } from '../server.js';
 import { clockTime, endpoint, safe, styleFor, truncate } from './format.js';
 import { LiveScreen } from './screen.js';
 import { stopSignal } from './signals.js';
-import { renderTable } from './table.js';
+import { renderTable, status, type TableNode } from './table.js';
 
 export interface WatchOptions {
   bootstrap: Endpoint[];
@@ -33,6 +32,10 @@ const ALERT_SHOWN_MS = 60_000;
  * otherwise the table printed once per change, tables separated by blank
  * lines; with --json, one JSON snapshot per line; with --once, one print
  * after joining, then exit.
+ *
+ * Liveness comes from the node's events (suspect, alive, leave, disconnect),
+ * never from polling. A node that left (said goodbye) or failed (was
+ * declared gone) stays listed as such for two minutes (see ChangeFeed).
  */
 export async function watch(opts: WatchOptions): Promise<void> {
   const id = opts.id ?? `watch-${randomBytes(3).toString('hex')}`;
@@ -54,18 +57,21 @@ export async function watch(opts: WatchOptions): Promise<void> {
   // every peer has answered this update before it resolves.
   const introduced = server.updateData('role', 'observer').catch(() => {});
   const via = opts.bootstrap.map((e) => endpoint(e.address, e.port)).join(', ');
-  const others = () => statePayload(server).nodes.filter((v) => !v.self);
+  // Listening from the start: a node that goes while the table is up is shown as left or failed.
+  const feed = new ChangeFeed(server).open();
 
   if (opts.once) {
     await introduced;
-    const nodes = others();
+    const payload = feed.payload();
+    const nodes = rowsOf(payload);
+    feed.close();
     await server.stop();
     if (nodes.length === 0) {
       throw new Error(
         `could not join through ${via}: no node answered (check the address and the key)`,
       );
     }
-    process.stdout.write(opts.json ? jsonLine(id, nodes) : `${plainTable(nodes).join('\n')}\n`);
+    process.stdout.write(opts.json ? jsonLine(id, payload) : `${plainTable(nodes).join('\n')}\n`);
     return;
   }
 
@@ -73,9 +79,10 @@ export async function watch(opts: WatchOptions): Promise<void> {
     process.stdout.isTTY === true && !opts.json ? new LiveScreen(process.stdout) : null;
   const style = styleFor(process.stdout);
   const draw = () => {
-    const nodes = others();
+    const payload = feed.payload();
+    const nodes = rowsOf(payload);
     if (opts.json) {
-      process.stdout.write(jsonLine(id, nodes));
+      process.stdout.write(jsonLine(id, payload));
     } else if (screen) {
       const header = `${style.bold('DSN watch')}  ${summary(nodes)}  ${style.dim(`via ${safe(via)} as ${safe(id)}`)}`;
       const lines = [header, ''];
@@ -98,7 +105,6 @@ export async function watch(opts: WatchOptions): Promise<void> {
   };
 
   const throttle = new Throttle(draw, REDRAW_MS);
-  const feed = new ChangeFeed(server);
   const unsubscribe = feed.subscribe(() => throttle.trigger());
   const onAlert = () => throttle.trigger();
   server.on('alert', onAlert);
@@ -114,25 +120,38 @@ export async function watch(opts: WatchOptions): Promise<void> {
   process.stdout.off('resize', onResize);
   server.off('alert', onAlert);
   unsubscribe();
+  feed.close();
   throttle.cancel();
   screen?.close();
   await server.stop();
   process.exitCode = 0;
 }
 
-function plainTable(nodes: NodeView[]): string[] {
+/** The other nodes, then those gone lately (marked left or failed). */
+function rowsOf(p: StatePayload): TableNode[] {
+  const gone = (d: Departed): TableNode => ({ ...d.view, gone: d.reason });
+  return [...p.nodes.filter((v) => !v.self), ...p.departed.map(gone)];
+}
+
+function plainTable(nodes: TableNode[]): string[] {
   return nodes.length > 0
     ? renderTable(nodes, Date.now(), { style: styleFor(process.stdout) })
     : ['(no nodes)'];
 }
 
-function jsonLine(observer: string, nodes: NodeView[]): string {
-  return `${JSON.stringify({ observer, now: Date.now(), nodes })}\n`;
+/** One JSON line: the other nodes, and those gone lately with why and when. */
+function jsonLine(observer: string, p: StatePayload): string {
+  const nodes = p.nodes.filter((v) => !v.self);
+  return `${JSON.stringify({ observer, now: p.now, nodes, departed: p.departed })}\n`;
 }
 
-/** "5 nodes, 4 alive" (just "1 node" when all are). */
-function summary(nodes: NodeView[]): string {
-  const alive = nodes.filter((v) => v.alive).length;
-  const count = `${nodes.length} node${nodes.length === 1 ? '' : 's'}`;
-  return alive === nodes.length ? count : `${count}, ${alive} alive`;
+/** "5 nodes", "5 nodes, 4 alive", "4 nodes, 1 left, 1 failed": the departed are not counted as nodes. */
+function summary(rows: TableNode[]): string {
+  const count = (word: string) => rows.filter((v) => status(v) === word).length;
+  const nodes = rows.length - count('left') - count('failed');
+  const alive = count('yes');
+  const parts = [`${nodes} node${nodes === 1 ? '' : 's'}`];
+  if (alive !== nodes) parts.push(`${alive} alive`);
+  for (const word of ['left', 'failed']) if (count(word) > 0) parts.push(`${count(word)} ${word}`);
+  return parts.join(', ');
 }

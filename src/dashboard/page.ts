@@ -46,6 +46,7 @@ export const PAGE_HTML = `<!doctype html>
     <div class="stat"><b id="count">0</b>nodes</div>
     <div class="stat"><b id="alive">0</b>alive</div>
     <div class="stat" id="suspected-stat"><b id="suspected">0</b>suspected</div>
+    <div class="stat" id="gone-stat" hidden title="left or failed lately"><b id="gone">0</b>gone</div>
   </div>
   <div class="conn" id="conn" role="status"><span class="dot"></span><span>Connecting…</span></div>
 </header>
@@ -53,7 +54,7 @@ export const PAGE_HTML = `<!doctype html>
   <section>
     <div class="toolbar">
       <input id="filter" type="search" placeholder="Filter nodes, keys and values" aria-label="Filter" autocomplete="off">
-      <span class="hint">Press / to filter · changes are highlighted as they arrive</span>
+      <span class="hint">Press / to filter · changes are highlighted as they arrive · numbers show their last 5 minutes</span>
     </div>
     <div id="nodes"><div class="placeholder" id="placeholder">Waiting for the first snapshot…</div></div>
   </section>

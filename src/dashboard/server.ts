@@ -3,11 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { isIP } from 'node:net';
 import type { DashboardOptions } from '../config.js';
 import { DsnError } from '../errors.js';
-import type { Dashboard, DSNodeServer } from '../server.js';
 import { ChangeFeed } from './feed.js';
 import { PAGE_CSP, PAGE_HTML } from './page.js';
+import type { Dashboard, StateSource } from './source.js';
 import { SseClient } from './sse.js';
-import { statePayload } from './state.js';
 
 /** Knobs for tests; the defaults are what a browser needs. */
 export interface DashboardTuning {
@@ -15,8 +14,8 @@ export interface DashboardTuning {
   pushIntervalMs?: number;
   /** Time between heartbeat comments on idle streams, in ms. */
   heartbeatMs?: number;
-  /** Time between liveness comparisons (see ChangeFeed), in ms. */
-  livenessMs?: number;
+  /** How long a node that left or failed stays listed, in ms (see ChangeFeed). */
+  departedMs?: number;
 }
 
 const PUSH_INTERVAL_MS = 100;
@@ -32,21 +31,23 @@ const COMMON_HEADERS = {
 type Route = (req: IncomingMessage, res: ServerResponse) => void;
 
 /**
- * Serves the read-only dashboard of `server` over HTTP:
+ * Serves the read-only dashboard of `server` (a DSNodeServer, or anything
+ * else with its StateSource methods) over HTTP:
  *
  *   GET /             the page (self-contained HTML)
- *   GET /api/state    { self, now, nodes: NodeView[] }
+ *   GET /api/state    { self, now, nodes: NodeView[], departed: Departed[] }
  *   GET /api/events   server-sent events: `snapshot`, then `change` (see SseClient)
  *
  * GET and HEAD only (405 otherwise); 404 elsewhere. The pages show states
  * only: no network key or private key is in any response.
  */
 export async function startDashboard(
-  server: DSNodeServer,
+  server: StateSource,
   opts: Required<DashboardOptions>,
   tuning: DashboardTuning = {},
 ): Promise<Dashboard> {
-  const feed = new ChangeFeed(server, tuning.livenessMs);
+  // Listens from the start, so that a page opened later still sees who left or failed.
+  const feed = new ChangeFeed(server, tuning.departedMs).open();
   const clients = new Set<SseClient>();
   const pushIntervalMs = tuning.pushIntervalMs ?? PUSH_INTERVAL_MS;
 
@@ -55,7 +56,7 @@ export async function startDashboard(
       send(res, 200, 'text/html; charset=utf-8', PAGE_HTML, {
         'Content-Security-Policy': PAGE_CSP,
       }),
-    '/api/state': (_req, res) => sendJson(res, statePayload(server)),
+    '/api/state': (_req, res) => sendJson(res, feed.payload()),
     '/api/events': (req, res) => {
       if (req.method === 'HEAD') {
         res.writeHead(200, {
@@ -65,7 +66,7 @@ export async function startDashboard(
         res.end();
         return;
       }
-      const client = new SseClient(res, () => statePayload(server), pushIntervalMs);
+      const client = new SseClient(res, () => feed.payload(), pushIntervalMs);
       const unsubscribe = feed.subscribe((change) => client.change(change));
       clients.add(client);
       res.on('close', () => {
@@ -103,6 +104,7 @@ export async function startDashboard(
     await listen(http, opts.port, opts.host);
   } catch (err) {
     clearInterval(heartbeat);
+    feed.close();
     throw err;
   }
   const port = (http.address() as AddressInfo).port;

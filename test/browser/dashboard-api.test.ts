@@ -7,10 +7,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startDashboard } from '../../src/dashboard/server.js';
 import type { DSNodeServer, NodeView } from '../../src/index.js';
-import { LOCAL, next, TestNet } from '../helpers/net.js';
+import { LOCAL, TestNet } from '../helpers/net.js';
 import { type SseEvent, SseStream } from './sse-client.js';
 
-type State = { self: string; now: number; nodes: NodeView[] };
+type Departed = { reason: 'left' | 'failed'; at: number; until: number; view: NodeView };
+type State = { self: string; now: number; nodes: NodeView[]; departed: Departed[] };
 type Change = State & { events: { kind: string; node: string }[] };
 
 const stateOf = (e: SseEvent) => JSON.parse(e.data) as Change;
@@ -76,11 +77,14 @@ describe('dashboard HTTP API', () => {
     assert.equal(state.nodes[0]?.self, true);
     assert.equal(valueIn(state, 'b', 'temperature'), '20.5');
     const viewB = state.nodes.find((v) => v.nodeId === 'b') as NodeView;
+    assert.deepEqual(Object.keys(state).sort(), ['departed', 'nodes', 'now', 'self']);
+    assert.deepEqual(state.departed, []);
     assert.deepEqual(Object.keys(viewB).sort(), [
       'address',
       'alive',
       'lastHeardMs',
       'lastUpdate',
+      'liveness',
       'nodeId',
       'port',
       'self',
@@ -89,6 +93,7 @@ describe('dashboard HTTP API', () => {
     assert.equal(viewB.address, LOCAL);
     assert.equal(viewB.port, b.port);
     assert.equal(viewB.alive, true);
+    assert.equal(viewB.liveness, 'alive');
     assert.ok(Math.abs(state.now - Date.now()) < 5000);
   });
 
@@ -142,31 +147,82 @@ describe('dashboard HTTP API', () => {
     bodies.push(...s.events.map((e) => e.data));
   });
 
-  it('pushes joins, suspicions and departures', async () => {
-    // A quick liveness check: with the test timings a dead peer is suspected for well under a second.
-    const server = await startDashboard(a, { port: 0, host: LOCAL }, { livenessMs: 20 });
+  it('pushes joins, suspicions and departures (left or failed) as they happen, from the events', async () => {
+    const server = await startDashboard(a, { port: 0, host: LOCAL });
     try {
       const s = await SseStream.open(`${server.url}api/events`);
       streams.push(s);
       await s.next((e) => e.event === 'snapshot');
+      const kindIs = (kind: string, node: string) => (e: SseEvent) =>
+        e.event === 'change' && stateOf(e).events.some((x) => x.kind === kind && x.node === node);
+
       const d = await net.start('d', { via: a });
-      const joined = await s.next(
-        (e) => e.event === 'change' && stateOf(e).nodes.some((v) => v.nodeId === 'd'),
-      );
-      assert.ok(stateOf(joined).events.some((x) => x.kind === 'peer' && x.node === 'd'));
+      const joined = await s.next(kindIs('peer', 'd'));
+      assert.ok(stateOf(joined).nodes.some((v) => v.nodeId === 'd'));
+      await d.updateData('role', 'leaver');
+      await s.next((e) => valueIn(stateOf(e), 'd', 'role') === 'leaver');
+
+      // A clean stop says goodbye: listed at once as left, with its last state.
       await d.stop();
-      const suspected = await s.next(
-        (e) => e.event === 'change' && stateOf(e).events.some((x) => x.kind === 'suspect'),
-      );
+      const left = stateOf(await s.next(kindIs('leave', 'd')));
+      assert.ok(!left.nodes.some((v) => v.nodeId === 'd'));
+      const dGone = left.departed.find((x) => x.view.nodeId === 'd');
+      assert.equal(dGone?.reason, 'left');
+      assert.deepEqual(dGone?.view.state, [['role', 'leaver']]);
+      assert.ok((dGone?.until ?? 0) - (dGone?.at ?? 0) >= 60_000, 'listed for minutes');
+
+      // No goodbye: suspected after a failed probe, then declared failed.
+      const e = await net.start('e', { via: a });
+      await s.next(kindIs('peer', 'e'));
+      const from = s.events.length;
+      await e.node.transport.close();
+      const suspected = stateOf(await s.next(kindIs('suspect', 'e'), from));
+      assert.equal(suspected.nodes.find((v) => v.nodeId === 'e')?.liveness, 'suspect');
+      const failed = stateOf(await s.next(kindIs('disconnect', 'e'), from));
+      assert.ok(!failed.nodes.some((v) => v.nodeId === 'e'));
       assert.deepEqual(
-        stateOf(suspected).events.find((x) => x.kind === 'suspect'),
-        { kind: 'suspect', node: 'd' },
+        failed.departed.map((x) => [x.view.nodeId, x.reason]),
+        [
+          ['e', 'failed'],
+          ['d', 'left'],
+        ],
+        'most recent first',
       );
-      assert.equal(stateOf(suspected).nodes.find((v) => v.nodeId === 'd')?.alive, false);
+
+      // GET /api/state says the same to whoever asks later.
+      const later = (await (await fetch(`${server.url}api/state`)).json()) as State;
+      assert.deepEqual(
+        later.departed.map((x) => [x.view.nodeId, x.reason]),
+        [
+          ['e', 'failed'],
+          ['d', 'left'],
+        ],
+      );
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('drops a departed node from the list when its time is up, and says so', async () => {
+    const server = await startDashboard(a, { port: 0, host: LOCAL }, { departedMs: 300 });
+    try {
+      const s = await SseStream.open(`${server.url}api/events`);
+      streams.push(s);
+      await s.next((e) => e.event === 'snapshot');
+      const f = await net.start('f', { via: a });
+      await s.next((e) => e.event === 'change' && stateOf(e).nodes.some((v) => v.nodeId === 'f'));
+      await f.stop();
       const left = await s.next(
-        (e) => e.event === 'change' && stateOf(e).events.some((x) => x.kind === 'disconnect'),
+        (e) => e.event === 'change' && stateOf(e).events.some((x) => x.kind === 'leave'),
       );
-      assert.ok(!stateOf(left).nodes.some((v) => v.nodeId === 'd'));
+      assert.ok(stateOf(left).departed.some((x) => x.view.nodeId === 'f'));
+      const expired = await s.next(
+        (e) =>
+          e.event === 'change' &&
+          stateOf(e).events.some((x) => x.kind === 'expire' && x.node === 'f'),
+      );
+      assert.ok(!stateOf(expired).departed.some((x) => x.view.nodeId === 'f'));
+      assert.ok(!stateOf(expired).nodes.some((v) => v.nodeId === 'f'));
     } finally {
       await server.close();
     }
@@ -198,33 +254,42 @@ describe('dashboard HTTP API', () => {
     }
   });
 
-  it('subscribes once for all clients and unsubscribes when the last one goes away', async () => {
+  it('subscribes once, for all clients, and unsubscribes on close', async () => {
     const c = net.servers.find((x) => x.nodeId() === 'c') as DSNodeServer;
+    const events = [
+      'update',
+      'peer',
+      'suspect',
+      'alive',
+      'leave',
+      'disconnect',
+      'selfUpdate',
+    ] as const;
+    const base = events.map((e) => c.listenerCount(e));
     const server = await startDashboard(c, { port: 0, host: LOCAL });
     try {
-      const events = ['update', 'peer', 'disconnect', 'selfUpdate'] as const;
-      const base = events.map((e) => c.listenerCount(e));
-      const one = await SseStream.open(`${server.url}api/events`);
-      const two = await SseStream.open(`${server.url}api/events`);
-      streams.push(one, two);
-      await Promise.all([one, two].map((x) => x.next((e) => e.event === 'snapshot')));
+      // From the start, so that departures are known to pages opened later.
+      const one = base.map((n) => n + 1);
       assert.deepEqual(
         events.map((e) => c.listenerCount(e)),
-        base.map((n) => n + 1),
-        'one shared subscription',
+        one,
       );
-      // No event of the dashboard's own says a client left; EventEmitter's removeListener does.
-      const removed = next(c as never, 'removeListener', (name: unknown) => name === 'update');
-      one.close();
-      two.close();
-      await removed;
+      const x = await SseStream.open(`${server.url}api/events`);
+      const y = await SseStream.open(`${server.url}api/events`);
+      streams.push(x, y);
+      await Promise.all([x, y].map((t) => t.next((e) => e.event === 'snapshot')));
       assert.deepEqual(
         events.map((e) => c.listenerCount(e)),
-        base,
+        one,
+        'one shared subscription',
       );
     } finally {
       await server.close();
     }
+    assert.deepEqual(
+      events.map((e) => c.listenerCount(e)),
+      base,
+    );
   });
 
   it('is read-only: 405 for other methods, 404 for other paths', async () => {

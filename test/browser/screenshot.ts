@@ -1,8 +1,10 @@
 // Regenerates docs/dashboard.png: a demo-like network (a monitor and five
-// sensors reporting every second, one of them just gone silent) seen through
-// the dashboard at 1280×800 in headless Chromium.
+// sensors reporting every second) seen through the dashboard in headless
+// Chromium after some twenty readings, so that the sparklines show trends;
+// one sensor has just crashed (shown failed) and one has stopped cleanly
+// (shown left).
 //
-//   node --import tsx test/browser/screenshot.ts [out.png] [light|dark]
+//   node --import tsx test/browser/screenshot.ts [out.png] [light|dark] [width]
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,9 +14,10 @@ import { launchChromium } from './chromium.js';
 
 const out = process.argv[2] ?? fileURLToPath(new URL('../../docs/dashboard.png', import.meta.url));
 const scheme = process.argv[3] === 'dark' ? 'dark' : 'light';
+const width = Number(process.argv[4] ?? 1280);
 const HOST = '127.0.0.1';
-// Quick suspicion, slow eviction: the silent sensor shows as suspected.
-const timing = { tickMs: 1000, suspectProbeMs: 250, deadAfterMs: 60_000 };
+// Quick failure detection: the crashed sensor shows as failed within seconds.
+const timing = { tickMs: 1000, probeIntervalMs: 1000, probeJitterMs: 500, suspectProbeMs: 250 };
 const base = {
   port: 0,
   host: HOST,
@@ -31,7 +34,10 @@ const monitor = await DSNodeServer.start({
 });
 await monitor.updateData('role', 'monitor');
 const browser = await launchChromium();
-const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, colorScheme: scheme });
+const page = await browser.newPage({
+  viewport: { width, height: width < 600 ? 1600 : 800 },
+  colorScheme: scheme,
+});
 await page.goto(monitor.dashboard?.url as string);
 await page.waitForSelector('[data-node="monitor"]');
 
@@ -46,14 +52,19 @@ for (let i = 1; i <= 5; i++) {
   nodes.push(sensor);
   stops.push(startSensor(sensor, i));
 }
-// Let a few readings arrive, then silence sensor-4 until it is suspected.
-await page.waitForTimeout(2500);
+// Let some twenty readings arrive; then sensor-5 stops cleanly and sensor-4
+// crashes (its transport closed, no goodbye) a few readings before the end.
+await page.waitForTimeout(16_000);
+stops[4]?.();
+await nodes[5]?.stop();
+await page.locator('[data-node="sensor-5"] .pill.left').waitFor({ timeout: 10_000 });
+await page.waitForTimeout(2000);
 stops[3]?.();
-await nodes[4]?.stop();
-await page.locator('[data-node="sensor-4"] .pill.suspected').waitFor({ timeout: 10_000 });
-await page.waitForTimeout(700);
+await nodes[4]?.node.transport.close();
+await page.locator('[data-node="sensor-4"] .pill.failed').waitFor({ timeout: 20_000 });
+await page.waitForTimeout(2500);
 mkdirSync(dirname(out), { recursive: true });
-await page.screenshot({ path: out });
+await page.screenshot({ path: out, fullPage: width < 600 });
 console.log(`wrote ${out}`);
 
 await browser.close();

@@ -89,6 +89,61 @@ describe('dsn watch', () => {
     assert.deepEqual(await watch.exited(), { code: 0, signal: null });
   });
 
+  it('shows a node that stopped cleanly as left, one that stopped answering as suspected then failed', async () => {
+    const watch = new Dsn(args());
+    const json = new Dsn(args('--json'));
+    children.push(watch, json);
+    await Promise.all([watch, json].map((w) => w.waitFor(/n1/)));
+    const quitter = await net.start('quitter', { via: n1 });
+    const crasher = await net.start('crasher', { via: n1 });
+    await quitter.updateData('plan', 'leave');
+    await crasher.updateData('plan', 'crash');
+    await watch.waitFor(/^quitter\s+\S+\s+yes\s.*plan=leave$/m);
+    await watch.waitFor(/^crasher\s+\S+\s+yes\s.*plan=crash$/m);
+
+    // A goodbye: left at once, listed with its last state, not counted as a node.
+    await quitter.stop();
+    await watch.waitFor(/^quitter\s+\S+\s+left\s+\S+\s+plan=leave$/m);
+    await watch.waitFor(/^\d\d:\d\d:\d\d {2}\d+ nodes, 1 left\n/m);
+
+    // No goodbye: the watcher's own probes fail, it suspects, then declares it failed.
+    await crasher.node.transport.close();
+    await watch.waitFor(/^crasher\s+\S+\s+failed\s+\S+\s+plan=crash$/m, 'stdout', 20_000);
+    await watch.waitFor(/^\d\d:\d\d:\d\d {2}\d+ nodes, 1 left, 1 failed\n/m);
+    const suspected = watch.stdout.search(/^crasher\s+\S+\s+suspected\s/m);
+    const failed = watch.stdout.search(/^crasher\s+\S+\s+failed\s/m);
+    assert.ok(suspected >= 0 && suspected < failed, 'suspected before failed');
+    assert.ok(
+      !/^quitter\s+\S+\s+(suspected|failed)/m.test(watch.stdout),
+      'a goodbye is no failure',
+    );
+
+    // --json says the same: the departed with why and when.
+    await json.waitFor(/"reason":"failed"/, 'stdout', 20_000);
+    const last = json.stdout.trimEnd().split('\n').at(-1) as string;
+    const snap = JSON.parse(last) as {
+      nodes: { nodeId: string }[];
+      departed: {
+        reason: string;
+        at: number;
+        view: { nodeId: string; state: [string, string][] };
+      }[];
+    };
+    assert.deepEqual(
+      snap.departed.map((d) => [d.view.nodeId, d.reason, d.view.state]),
+      [
+        ['crasher', 'failed', [['plan', 'crash']]],
+        ['quitter', 'left', [['plan', 'leave']]],
+      ],
+    );
+    assert.ok(!snap.nodes.some((v) => v.nodeId === 'quitter' || v.nodeId === 'crasher'));
+
+    for (const w of [watch, json]) {
+      w.proc.kill('SIGINT');
+      assert.deepEqual(await w.exited(), { code: 0, signal: null });
+    }
+  });
+
   it('--once with the wrong key fails with one line and exit code 1', async () => {
     const r = await runDsn([
       'watch',
