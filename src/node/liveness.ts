@@ -49,9 +49,10 @@ export interface Monitored {
  * - A suspect is declared dead when its port refused two probes in a row
  *   (a process gone: ~2 s after its connection closed), or when it has been
  *   silent for `deadAfterMs` after two failed probes — twice as long when
- *   they timed out (a busy peer or a lost link) — and never while another
- *   peer vouches for it (an indirect probe answered in the last
- *   `deadAfterMs`), nor while this node itself is starved of CPU (`calm`).
+ *   they timed out (a busy peer or a lost link) — and then never while
+ *   another peer vouches for it (an indirect probe answered in the last
+ *   `deadAfterMs`); neither rule while this node itself is starved of CPU
+ *   (`calm`).
  */
 export class FailureDetector<P extends Monitored> {
   constructor(
@@ -107,10 +108,14 @@ export class FailureDetector<P extends Monitored> {
     r.failures++;
     r.refusals = how === 'refused' ? r.refusals + 1 : 0;
     if (r.state === 'alive') this.move(p, 'suspect');
-    if (!calm || this.vouchedFor(p)) return false;
+    if (!calm) return false;
+    // A port that refuses has no process behind it: a vouch (another peer
+    // heard from it a moment ago) is stale then, not a reason to wait.
+    const refused = r.refusals >= 2;
+    if (!refused && this.vouchedFor(p)) return false;
     const silent = this.clock.now() - r.lastHeard;
     const deadAfter = how === 'timeout' ? 2 * this.timing.deadAfterMs : this.timing.deadAfterMs;
-    if (r.refusals >= 2 || (r.failures >= 2 && silent >= deadAfter)) {
+    if (refused || (r.failures >= 2 && silent >= deadAfter)) {
       this.move(p, 'dead');
       return true;
     }

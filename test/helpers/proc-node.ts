@@ -4,7 +4,10 @@
  *
  *   events on stdout  {"event":"ready","id","port"} {"event":"update","node","entries"}
  *                     {"event":"peer","node"} {"event":"disconnect","node"}
+ *                     {"event":"leave","node"} {"event":"suspect","node"} {"event":"alive","node"}
  *                     {"event":"alert","message"} {"event":"fatal","message"}
+ *                     (a peer that left is reported as `leave`, not `disconnect`: a
+ *                     mirror that drops peers on `disconnect` must drop it on `leave` too)
  *   commands on stdin {"id":1,"cmd":"update","key","value"}  → {"reply":1,"ok":true}
  *                     read {node,key} → value · peers → peers · state {node} → entries
  *                     states → states {id: entries} · snapshot → server.snapshot()
@@ -76,7 +79,9 @@ async function startNode(): Promise<DSNodeServer> {
       },
       {
         onUpdate: (node) => joined && out({ event: 'update', node, entries: entries(node) }),
-        onDisconnect: (node) => out({ event: 'disconnect', node }),
+        // While joining only the callback is there (it fires for a leave too);
+        // afterwards the events below tell a failure from a goodbye.
+        onDisconnect: (node) => !joined && out({ event: 'disconnect', node }),
         onAlert: (message) => out({ event: 'alert', message }),
       },
     );
@@ -89,6 +94,9 @@ async function startNode(): Promise<DSNodeServer> {
 const server = await startNode();
 joined = server;
 server.on('peer', (node) => out({ event: 'peer', node }));
+for (const event of ['disconnect', 'leave', 'suspect', 'alive'] as const) {
+  server.on(event, (node) => out({ event, node }));
+}
 // The peers met while joining (before the listener above): report them too,
 // so that a mirror of the events is complete from the start.
 for (const node of server.peers().slice(1)) {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { after, before } from 'node:test';
 
 /**
@@ -13,6 +13,8 @@ import { after, before } from 'node:test';
  * their dead pid and removed by the next run.
  */
 export const PREFIX = 'dsnt-';
+/** A locally administered MAC address no interface of the lab has (see Lab.cut). */
+const DEAD_MAC = '02:00:00:00:00:99';
 
 function ip(args: string[], allowFail = false): string {
   const r = spawnSync('ip', args, { encoding: 'utf8' });
@@ -136,6 +138,75 @@ export class Lab {
     for (let i = 1; i <= this.hosts; i++) {
       ip(['-n', this.lab, 'link', 'set', `v${i}`, 'master', 'br0']);
     }
+  }
+
+  /**
+   * Cuts the path between hosts i and j only, in both directions, while both
+   * still reach everyone else: each one's neighbour entry for the other
+   * points to a MAC address nobody has (permanent, so ARP cannot fix it).
+   * The bridge floods those frames, every host drops them as not its own:
+   * packets vanish silently, as on a dead link (no refusal, no ICMP).
+   */
+  cut(i: number, j: number): void {
+    for (const [from, to] of [
+      [i, j],
+      [j, i],
+    ] as const) {
+      ip([
+        '-n',
+        this.ns(from),
+        'neigh',
+        'replace',
+        this.address(to),
+        'lladdr',
+        DEAD_MAC,
+        'dev',
+        'eth0',
+        'nud',
+        'permanent',
+      ]);
+    }
+  }
+
+  /** Undoes cut(i, j): the neighbour entries go, ARP finds the real addresses again. */
+  restore(i: number, j: number): void {
+    for (const [from, to] of [
+      [i, j],
+      [j, i],
+    ] as const) {
+      ip(['-n', this.ns(from), 'neigh', 'del', this.address(to), 'dev', 'eth0'], true);
+    }
+  }
+
+  /**
+   * A TCP connect from host i to `address:port` (a process in host i's
+   * namespace): 'connected', 'refused', or 'timeout' when nothing answered
+   * within `timeoutMs` (the path is cut).
+   */
+  tcpConnect(
+    i: number,
+    address: string,
+    port: number,
+    timeoutMs = 3000,
+  ): Promise<'connected' | 'refused' | 'timeout' | string> {
+    const script = `const s = require('node:net').connect(${port}, ${JSON.stringify(address)});
+      const t = setTimeout(() => { console.log('timeout'); process.exit(0); }, ${timeoutMs});
+      s.on('connect', () => { console.log('connected'); process.exit(0); });
+      s.on('error', (e) => { console.log(e.code === 'ECONNREFUSED' ? 'refused' : e.code); process.exit(0); });`;
+    return new Promise((resolve, reject) => {
+      const child = spawn('ip', ['netns', 'exec', this.ns(i), process.execPath, '-e', script], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      child.stdout.on('data', (b: Buffer) => {
+        out += b.toString();
+      });
+      child.stderr.on('data', (b: Buffer) => {
+        out += b.toString();
+      });
+      child.on('error', reject);
+      child.on('exit', () => resolve(out.trim()));
+    });
   }
 
   /**

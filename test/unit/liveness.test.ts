@@ -67,15 +67,24 @@ describe('failure detector', () => {
     assert.deepEqual(b.seen, ['suspect', 'dead']);
   });
 
-  it('never dead while this node is starved of CPU, nor while another peer vouches for it', async () => {
+  it('never dead while this node is starved of CPU; a silent one not while another peer vouches for it', async () => {
     const { clock, det, peer, fail } = setup();
     fail('refused', false);
     assert.equal(fail('refused', false), false, 'not calm: no eviction');
     det.vouched(peer);
-    assert.equal(fail('refused'), false, 'vouched for: no eviction');
+    await clock.advance(2 * deadAfterMs - 1);
+    det.vouched(peer);
+    assert.equal(fail('timeout'), false, 'silent long enough, but vouched for: no eviction');
     assert.equal(peer.live.state, 'suspect', 'still suspect: not reached directly');
     await clock.advance(2 * deadAfterMs);
     assert.equal(det.vouchedFor(peer), false, 'a vouch lasts deadAfterMs');
+    assert.equal(fail('timeout'), true);
+  });
+
+  it('two refusals in a row win over a vouch (it is stale: no process answers there)', () => {
+    const { det, peer, fail } = setup();
+    det.vouched(peer);
+    fail('refused');
     assert.equal(fail('refused'), true);
   });
 

@@ -117,7 +117,7 @@ describe('membership in simulation', () => {
     await c.stopAll();
   });
 
-  it('past spread.fanoutAbove an update goes to a fanout, and relays carry it to all at once', async () => {
+  it('past spread.fanoutAbove an update goes to a fanout, relays carry it on, digests repair the rest', async () => {
     const fanout = 3;
     const c = await cluster(24, { spread: { fanoutAbove: 8, fanout } });
     await c.clock.advance(20_000);
@@ -130,10 +130,18 @@ describe('membership in simulation', () => {
     const sent = writer.updateData('k', 'spread');
     await c.clock.advance(50); // well below a gossip round
     await sent;
-    for (const s of c.nodes) assert.equal(s.readData('n5', 'k'), 'spread', s.nodeId());
+    const has = () => c.nodes.filter((s) => s.readData('n5', 'k') === 'spread').length;
+    // Eager push with a fanout of 3 reaches about 1 − e^−3 of the network at
+    // once (each node passes a state on once: beyond the writer's own sends);
+    // the digests of the next gossip rounds bring it to the rest.
+    assert.ok(has() > fanout + 1, `${has()} of ${c.nodes.length} at once`);
     assert.ok(updates() - before <= fanout + 1, `the writer sent ${updates() - before}`);
     const perNode = (total() - all) / c.nodes.length;
     assert.ok(perNode <= fanout + 1, `requests per node for one update: ${perNode}`);
+    // (Each missing node meets a holder in most rounds: five make a miss
+    // vanishingly rare; the simulation bench measures the rounds.)
+    await c.clock.advance(5 * writer.config.timing.tickMs);
+    assert.equal(has(), c.nodes.length, 'every node within a few gossip rounds');
     await c.stopAll();
   });
 
