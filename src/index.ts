@@ -9,9 +9,9 @@ export {
 } from './config.js';
 export { cryptoBackend } from './crypto/signing.js';
 export { ConfigError, DecodeError, DsnError, type DsnErrorCode, PeerError } from './errors.js';
-export { JoinError, type JoinFailure } from './node/join.js';
 export { PROTOCOL_VERSION } from './node/core.js';
 export type { DSNodeEvents } from './node/events.js';
+export { JoinError, type JoinFailure } from './node/join.js';
 export { DSNode, type NodeView } from './node/node.js';
 export { type Dashboard, type DSNodeCallbacks, DSNodeServer, generateKey } from './server.js';
 export { HttpTransport } from './transport/http.js';
