@@ -213,12 +213,15 @@ export class NodeCore {
     if (now - (this.refusalAlerts.get(key) ?? Number.NEGATIVE_INFINITY) < REFUSAL_ALERT_MS) return;
     if (this.refusalAlerts.size >= 1000) this.refusalAlerts.clear();
     this.refusalAlerts.set(key, now);
-    const who = nodeId ? `${nodeId} from ${remoteAddress}` : `a request from ${remoteAddress}`;
+    // A node ID from the network, shown quoted unless it is plain text (no
+    // control characters reach an operator's terminal or log).
+    const id = /^[\x21-\x7e]+$/.test(nodeId) ? nodeId : JSON.stringify(nodeId);
+    const who = nodeId ? `${id} from ${remoteAddress}` : `a request from ${remoteAddress}`;
     const text = {
       undecryptable: `${who} does not decrypt with the network key: a node with another key?`,
       version: `refused ${who}: it speaks another protocol version`,
       whitelist: `refused ${who}: not on the whitelist`,
-      key: `refused ${who}: its key differs from the one stored for it${this.whereKey(nodeId)} (trust on first use); if ${nodeId} was reinstalled, delete that file`,
+      key: `refused ${who}: its key differs from the one stored for it${this.whereKey(nodeId)} (trust on first use); if ${id} was reinstalled, delete that file`,
     }[why];
     this.emit('alert', text);
   }

@@ -114,17 +114,24 @@ export function fingerprint(nodes: DSNodeServer[]): string {
   );
 }
 
-/** Counts every event that would mean the node changed (or complained). */
+/**
+ * Counts every event that would mean the node changed (or complained). The
+ * node's reports of what it refused ("… does not decrypt with the network
+ * key", "refused X from …") are what garbage should get: not counted.
+ */
 export function watchEvents(node: DSNodeServer): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const ev of ['peer', 'update', 'disconnect', 'receive', 'selfUpdate', 'alert'] as const) {
     counts[ev] = 0;
-    node.on(ev, () => {
+    node.on(ev, (...args: unknown[]) => {
+      if (ev === 'alert' && REFUSAL.test(String(args[0]))) return;
       counts[ev] = (counts[ev] ?? 0) + 1;
     });
   }
   return counts;
 }
+
+const REFUSAL = /^(a request from \S+ does not decrypt with the network key|refused .+ from \S+: )/;
 
 /** How the accepted-but-harmless answers were reached (for the summary). */
 export interface Tally {
