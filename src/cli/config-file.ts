@@ -15,6 +15,7 @@ export interface NodeFlags {
   host?: string;
   dashboard?: number;
   dashboardHost?: string;
+  requireJoin?: boolean;
 }
 
 /**
@@ -36,6 +37,7 @@ const FLAG_OF: Record<keyof NodeFlags, string> = {
   host: '--host',
   dashboard: '--dashboard',
   dashboardHost: '--dashboard-host',
+  requireJoin: '--require-join',
 };
 
 /** The setting behind each field of the library's configuration, and its Python dictionary key. */
@@ -115,6 +117,7 @@ export function buildNodeConfig(
       bootstrapNodes: [...base.bootstrapNodes],
       whitelistNodeIds: base.whitelistNodeIds ? [...base.whitelistNodeIds] : null,
       ...(flags.host !== undefined && { host: flags.host }),
+      ...(flags.requireJoin !== undefined && { requireJoin: flags.requireJoin }),
       ...(flags.dashboard !== undefined && {
         dashboard: { port: flags.dashboard, host: flags.dashboardHost ?? '127.0.0.1' },
       }),

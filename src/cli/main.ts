@@ -12,12 +12,14 @@ import {
   collectAssignment,
   collectEndpoint,
   collectList,
+  collectPair,
   parseAssignmentLines,
   parseCount,
   parseNonEmpty,
   parsePort,
   parseSwitch,
 } from './options.js';
+import type { RemoteOptions, WriteOptions } from './remote.js';
 import type { StartOptions } from './start.js';
 import type { WatchOptions } from './watch.js';
 
@@ -144,6 +146,29 @@ program
       parseNonEmpty,
     ),
   )
+  .addOption(
+    startOption(
+      '--api <port>',
+      'serve the local control API (JSON, events, /metrics) on this port of 127.0.0.1',
+      'DSN_API',
+      parsePort,
+    ),
+  )
+  .addOption(
+    startOption(
+      '--api-host <host>',
+      'loopback address of the control API (default: 127.0.0.1; ::1 or localhost)',
+      'DSN_API_HOST',
+      parseNonEmpty,
+    ),
+  )
+  .addOption(
+    startOption(
+      '--require-join',
+      'exit (code 1, saying which bootstrap refused and why) unless a bootstrap node admits this node',
+      'DSN_REQUIRE_JOIN',
+    ),
+  )
   .addOption(startOption('--json', 'log JSON lines in pino’s format instead of text', 'DSN_JSON'))
   .addHelpText(
     'after',
@@ -156,10 +181,15 @@ DSN_SET one key=value per line, DSN_JSON 1 or 0.
 Events (joins, leaves, updates, alerts) are logged on stderr; one line on
 stdout says when the node is up.
 
+With --api the node serves a control API on loopback for dsn members, get,
+set, delete and monitor (and Prometheus at /metrics); writes need the token
+it writes to <credentials>/<id>/api-token (mode 0600, new at each start).
+
 Examples:
   $ dsn start --id alpha --key $(dsn keygen) --set status=online
   $ dsn start --id beta -p 8001 -b 10.0.0.5:8000 --dashboard 8080
   $ dsn start --config node.json --json
+  $ dsn start --id delta --api 9000   # then: dsn members --api 9000
   $ DSN_ID=gamma DSN_BOOTSTRAP=10.0.0.5:8000 DSN_KEY=$KEY dsn start`,
   )
   .action(async (opts: StartOptions, command: Command) => {
@@ -172,6 +202,9 @@ Examples:
       // own syntax (lines, a switch) is read here.
       ...(names.set && { set: parseAssignmentLines(process.env[names.set] ?? '', names.set) }),
       ...(names.json && { json: parseSwitch(process.env[names.json] ?? '', names.json) }),
+      ...(names.requireJoin && {
+        requireJoin: parseSwitch(process.env[names.requireJoin] ?? '', names.requireJoin),
+      }),
       names,
     });
   });
@@ -208,6 +241,139 @@ Examples:
   .action(async (opts: WatchOptions, command: Command) => {
     const { watch } = await import('./watch.js');
     await watch({ ...opts, key: checkKey(opts.key, envNames(command).key ?? '--key') });
+  });
+
+// The one-shot commands: they talk to a running node's control API
+// (dsn start --api PORT) on this machine and never join the network.
+const apiOption = () =>
+  new Option('--api <port>', 'port of the node’s control API (dsn start --api PORT)')
+    .env('DSN_API')
+    .argParser(parsePort);
+const apiHostOption = () =>
+  new Option('--api-host <host>', 'its loopback address (default: 127.0.0.1)')
+    .env('DSN_API_HOST')
+    .argParser(parseNonEmpty);
+const remoteCommand = (name: string, description: string, json: string) =>
+  program
+    .command(name)
+    .description(description)
+    .addOption(apiOption())
+    .addOption(apiHostOption())
+    .option('--json', json);
+/** Writes need the node's token: given, or read from its credential folder. */
+const writeOptions = (command: Command) =>
+  command
+    .addOption(new Option('--token <token>', 'the control API’s write token').env('DSN_TOKEN'))
+    .addOption(
+      new Option(
+        '--credentials <dir>',
+        'the node’s credential folder, to read <dir>/<id>/api-token (default: ./credentials)',
+      )
+        .env('DSN_CREDENTIAL_DIR')
+        .argParser(parseNonEmpty),
+    )
+    .addOption(
+      new Option('--id <id>', 'the node’s ID, for its token file (default: asked of the node)')
+        .env('DSN_ID')
+        .argParser(parseNonEmpty),
+    )
+    .option('--wait', 'return once every peer has the new state')
+    .addHelpText(
+      'after',
+      `
+The token is new at every start of the node. Without --token it is read
+from <credentials>/<id>/api-token, the file dsn start --api wrote.
+Exit codes: 0 done, 1 the node refused (no or wrong token, unknown key) or
+no node answers, 2 bad usage.`,
+    );
+
+remoteCommand(
+  'members',
+  'list the nodes a running node knows (through its control API)',
+  'print a JSON array of {nodeId, address, port, liveness, lastUpdate, self}',
+)
+  .addHelpText(
+    'after',
+    `
+Examples:
+  $ dsn members --api 9000
+  $ DSN_API=9000 dsn members --json | jq -r '.[] | select(.liveness == "suspect") | .nodeId'`,
+  )
+  .action(async (opts: RemoteOptions, command: Command) => {
+    const { members } = await import('./members.js');
+    await members({ ...opts, names: envNames(command) });
+  });
+
+remoteCommand(
+  'get',
+  'print a node’s state, or one key’s value, as a running node holds it',
+  'print {"nodeId": …, "state": {…}} (keys in order), or {"nodeId", "key", "value"}',
+)
+  .argument('<node>', 'node ID (any node the running node knows, itself included)')
+  .argument('[key]', 'one key: print its value alone')
+  .addHelpText(
+    'after',
+    `
+Exit code 1 for a node or key the running node does not know.
+
+Examples:
+  $ dsn get worker-1 --api 9000
+  $ dsn get worker-1 status --api 9000
+  $ dsn get worker-1 --api 9000 --json | jq .state`,
+  )
+  .action(async (node: string, key: string | undefined, opts: RemoteOptions, command: Command) => {
+    const { get } = await import('./get.js');
+    await get(node, key, { ...opts, names: envNames(command) });
+  });
+
+writeOptions(
+  remoteCommand(
+    'set',
+    'set keys of a running node’s own state, all in one go',
+    'print {"nodeId": …, "changed": […], "state": {…}}',
+  ).argument('<key=value...>', 'keys to set (the value may be empty or hold "=")', collectPair),
+)
+  .addHelpText(
+    'after',
+    `
+Examples:
+  $ dsn set status=busy queue=3 --api 9000
+  $ dsn set model=llama-3-8b --api 9000 --credentials /data/credentials --id worker-1`,
+  )
+  .action(async (pairs: [string, string][], opts: WriteOptions, command: Command) => {
+    const { set } = await import('./set.js');
+    await set(pairs, { ...opts, names: envNames(command) });
+  });
+
+writeOptions(
+  remoteCommand(
+    'delete',
+    'remove a key from a running node’s own state',
+    'print {"nodeId": …, "deleted": KEY, "state": {…}}',
+  ).argument('<key>', 'the key to remove (exit code 1 if the node has no such key)'),
+).action(async (key: string, opts: WriteOptions, command: Command) => {
+  const { del } = await import('./delete.js');
+  await del(key, { ...opts, names: envNames(command) });
+});
+
+remoteCommand(
+  'monitor',
+  'print a running node’s events (joins, updates, suspects, leaves, alerts) until Ctrl-C',
+  'print each event as one JSON object per line',
+)
+  .addHelpText(
+    'after',
+    `
+Events: peer, update (with the keys changed and removed), suspect, alive,
+disconnect, leave, alert. Exits 0 on Ctrl-C, 1 if the node stops.
+
+Examples:
+  $ dsn monitor --api 9000
+  $ dsn monitor --api 9000 --json | jq -c 'select(.event == "update")'`,
+  )
+  .action(async (opts: RemoteOptions, command: Command) => {
+    const { monitor } = await import('./monitor.js');
+    await monitor({ ...opts, names: envNames(command) });
   });
 
 program

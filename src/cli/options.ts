@@ -48,6 +48,13 @@ export function collectAssignment(
   return [...previous, [value.slice(0, at), value.slice(at + 1)]];
 }
 
+/** An argument of `dsn set`: KEY=VALUE, split at the first '='; the key may not be empty. */
+export function collectPair(value: string, previous: [string, string][] = []): [string, string][] {
+  const at = value.indexOf('=');
+  if (at <= 0) throw new InvalidArgumentError('Expected KEY=VALUE, e.g. dsn set status=online.');
+  return [...previous, [value.slice(0, at), value.slice(at + 1)]];
+}
+
 /**
  * DSN_SET: one key=value per line, blank lines skipped. Lines, not commas:
  * a value may hold anything but a line break (a flag's value may hold that too).

@@ -140,3 +140,52 @@ export async function runDsn(
     await child.kill();
   }
 }
+
+/** A port nothing listens on right now (taken from the kernel, then closed). */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/**
+ * Prometheus' text format (0.0.4), parsed strictly: every line is a
+ * `# HELP name text`, a `# TYPE name type`, blank, or `name{labels} value`;
+ * anything else fails the test. Samples are keyed `name{a="x",b="y"}` as
+ * written (labels in their order).
+ */
+export function parsePrometheus(text: string): {
+  samples: Map<string, number>;
+  types: Map<string, string>;
+  help: Map<string, string>;
+} {
+  const samples = new Map<string, number>();
+  const types = new Map<string, string>();
+  const help = new Map<string, string>();
+  const NAME = '[a-zA-Z_:][a-zA-Z0-9_:]*';
+  const sample = new RegExp(
+    `^(${NAME})(\\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\\\\n]|\\\\.)*",?)*\\})? (-?[0-9.eE+-]+|NaN|[+-]Inf)$`,
+  );
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    let m = new RegExp(`^# HELP (${NAME}) (.*)$`).exec(line);
+    if (m) {
+      help.set(m[1] as string, m[2] as string);
+      continue;
+    }
+    m = new RegExp(`^# TYPE (${NAME}) (counter|gauge|histogram|summary|untyped)$`).exec(line);
+    if (m) {
+      types.set(m[1] as string, m[2] as string);
+      continue;
+    }
+    m = sample.exec(line);
+    assert.ok(m, `not a Prometheus text line: ${JSON.stringify(line)}`);
+    const key = `${m[1]}${m[2] ?? ''}`;
+    assert.ok(!samples.has(key), `sample ${key} appears twice`);
+    samples.set(key, Number(m[3]));
+  }
+  return { samples, types, help };
+}

@@ -152,6 +152,34 @@ describe('dsn start', () => {
     assert.deepEqual(await cli.exited(), { code: 0, signal: null });
   });
 
+  it('--require-join: exits 1 naming the bootstrap and the cause when it refuses the node', async () => {
+    const cli = spawnDsn([
+      'start',
+      '--id',
+      'outsider',
+      '--host',
+      LOCAL,
+      '--port',
+      '0',
+      '--key',
+      'ffeeddccbbaa99887766554433221100', // not the network's key
+      '--bootstrap',
+      `${LOCAL}:${lib.port}`,
+      '--credentials',
+      dir.path,
+      '--require-join',
+    ]);
+    const { code } = await cli.exited();
+    assert.equal(code, 1);
+    assert.match(
+      cli.stderr,
+      new RegExp(
+        `${LOCAL}:${lib.port} refused the join: 401 not authorized — nothing this node sends decrypts there: the network keys differ`,
+      ),
+    );
+    assert.ok(!lib.peers().includes('outsider'));
+  });
+
   it('stops gracefully on SIGTERM with exit code 0', async () => {
     const cli = children[0] as Dsn;
     cli.proc.kill('SIGTERM');
