@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DsnError } from '../errors.js';
+import { send } from '../http-reply.js';
 import type { NodeView } from '../node/node.js';
 import { pyJsonDumps } from '../wire/pyjson.js';
 import { type ControlSource, EventHub, type StreamEvent } from './events.js';
@@ -518,23 +519,6 @@ function sendJson(
   headers: Record<string, string> = {},
 ): void {
   send(res, status, 'application/json; charset=utf-8', `${toJson(value)}\n`, headers);
-}
-
-function send(
-  res: ServerResponse,
-  status: number,
-  type: string,
-  body: string,
-  headers: Record<string, string> = {},
-): void {
-  const bytes = Buffer.from(body, 'utf8');
-  res.writeHead(status, {
-    'Content-Type': type,
-    'Content-Length': bytes.length,
-    'Cache-Control': 'no-store',
-    ...headers,
-  });
-  res.end(bytes);
 }
 
 function fail(res: ServerResponse, err: unknown): void {

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { isIP } from 'node:net';
 import type { DashboardOptions } from '../config.js';
 import { DsnError } from '../errors.js';
+import { send } from '../http-reply.js';
 import { ChangeFeed } from './feed.js';
 import { PAGE_CSP, PAGE_HTML } from './page.js';
 import type { Dashboard, StateSource } from './source.js';
@@ -125,23 +126,6 @@ export async function startDashboard(
       return closing;
     },
   };
-}
-
-function send(
-  res: ServerResponse,
-  status: number,
-  type: string,
-  body: string,
-  headers: Record<string, string> = {},
-): void {
-  const bytes = Buffer.from(body, 'utf8');
-  res.writeHead(status, {
-    'Content-Type': type,
-    'Content-Length': bytes.length,
-    'Cache-Control': 'no-store',
-    ...headers,
-  });
-  res.end(bytes);
 }
 
 function text(
