@@ -1,13 +1,17 @@
 /**
- * npm run bench [-- --sizes 5,10,25,50,100 --mode process|inproc|data --updates 60
+ * npm run bench [-- --sizes 5,10,25,50,100 --mode process|inproc|data|sim --updates 60
  *                   --warmup round|0|R --throughput-seconds 10 --idle-seconds 60
  *                   --data-sizes 8k,256k,4m,32m --data-sends N --data-rounds 500
- *                   --data-rss-sends 12 --out bench/results]
+ *                   --data-rss-sends 12 --out bench/results
+ *                   --sim-seed 1 --sim-loss 0.01 --sim-delay 1-5 --sim-writers 5 --sim-cap 300
+ *                   --sim-idle-after 10 --sim-signing insecure|real]
  *
  * Starts N real nodes on 127.0.0.1 (AES on) and measures join, convergence,
  * throughput and cost; prints a table and writes JSON, markdown and an SVG
  * chart to bench/results/. Process mode then runs the DATA section
- * (bench/data.ts), which `--mode data` runs alone. See bench/README.md.
+ * (bench/data.ts), which `--mode data` runs alone. `--mode sim` simulates up
+ * to thousands of nodes in one process on a simulated clock (bench/sim.ts).
+ * See bench/README.md.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -18,6 +22,7 @@ import { dataMarkdown, dataTable, parseSize, runData } from './data.js';
 import { InprocNet } from './inprocnet.js';
 import { ProcNet } from './procnet.js';
 import { chartSvg, markdown, table } from './report.js';
+import { runSimMode } from './sim.js';
 import { round, summary } from './stats.js';
 import type { BenchNet } from './types.js';
 
@@ -36,14 +41,22 @@ const { values: args } = parseArgs({
     'data-rss-sends': { type: 'string', default: '12' },
     out: { type: 'string', default: 'bench/results' },
     tag: { type: 'string', default: '' },
+    'sim-seed': { type: 'string', default: '1' },
+    'sim-loss': { type: 'string', default: '0.01' },
+    'sim-delay': { type: 'string', default: '1-5' },
+    'sim-writers': { type: 'string', default: '5' },
+    'sim-cap': { type: 'string', default: '300' },
+    'sim-idle-after': { type: 'string', default: '10' },
+    'sim-signing': { type: 'string', default: 'insecure' },
   },
 });
 
 const sizes = args.sizes.split(',').map(Number);
 if (sizes.some((n) => !Number.isInteger(n) || n < 2)) throw new Error('--sizes: whole numbers ≥ 2');
-if (!['process', 'inproc', 'data'].includes(args.mode)) {
-  throw new Error('--mode: process, inproc or data');
+if (!['process', 'inproc', 'data', 'sim'].includes(args.mode)) {
+  throw new Error('--mode: process, inproc, data or sim');
 }
+const simMode = args.mode === 'sim';
 const updates = Number(args.updates);
 if (!Number.isInteger(updates) || updates < 1) throw new Error('--updates: a whole number ≥ 1');
 if (args.warmup !== 'round' && !/^\d+$/.test(args.warmup)) {
@@ -162,7 +175,34 @@ const rows: Row[] = [];
 mkdirSync(args.out, { recursive: true });
 const tag = args.tag ? `-${args.tag}` : '';
 const base = join(args.out, `bench-${args.mode}${tag}`);
-for (const n of args.mode === 'data' ? [] : sizes) {
+if (simMode) {
+  const delay = /^(\d+(?:\.\d+)?)(?:-(\d+(?:\.\d+)?))?$/.exec(args['sim-delay']);
+  if (!delay) throw new Error('--sim-delay: one-way delay in ms, MIN-MAX or one number');
+  const min = Number(delay[1]);
+  const max = Number(delay[2] ?? delay[1]);
+  if (max < min) throw new Error('--sim-delay: MIN-MAX with MIN ≤ MAX');
+  const lossRate = Number(args['sim-loss']);
+  if (!(lossRate >= 0 && lossRate < 1))
+    throw new Error('--sim-loss: a fraction in [0, 1), e.g. 0.01');
+  if (!['insecure', 'real'].includes(args['sim-signing'])) {
+    throw new Error('--sim-signing: insecure (the simulation stand-in) or real (ECDSA)');
+  }
+  await runSimMode({
+    sizes,
+    seed: wholeNumber('sim-seed', args['sim-seed'], 0),
+    lossRate,
+    delayMs: { min, max },
+    idleSeconds: wholeNumber('idle-seconds', args['idle-seconds'], 1),
+    idleAfterSeconds: wholeNumber('sim-idle-after', args['sim-idle-after'], 0),
+    writers: wholeNumber('sim-writers', args['sim-writers'], 1),
+    membershipCapSeconds: wholeNumber('sim-cap', args['sim-cap'], 1),
+    signing: args['sim-signing'] as 'insecure' | 'real',
+    out: args.out,
+    tag: args.tag,
+    machine,
+  });
+}
+for (const n of args.mode === 'data' || simMode ? [] : sizes) {
   console.log(`N=${n} …`);
   rows.push(await measure(n));
   console.log(table(rows.slice(-1)));
@@ -174,7 +214,7 @@ for (const n of args.mode === 'data' ? [] : sizes) {
   writeFileSync(`${base}.md`, markdown(machine, rows));
   writeFileSync(`${base}.svg`, chartSvg(machine, rows));
 }
-if (args.mode !== 'data') {
+if (args.mode !== 'data' && !simMode) {
   console.log(`\n${table(rows)}`);
   console.log(`wrote ${base}.json, .md, .svg`);
 }

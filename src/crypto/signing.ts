@@ -23,7 +23,7 @@ import { DsnError } from '../errors.js';
  * DSN_CRYPTO=node forces node:crypto.
  */
 export interface SigningBackend {
-  readonly name: 'libsecp256k1' | 'node:crypto';
+  readonly name: 'libsecp256k1' | 'node:crypto' | 'INSECURE-simulation';
   /** Signs given the SHA-256 of the signed bytes (hashed by the caller, in pieces if it likes). */
   signInner(kp: KeyPair, inner: Uint8Array): Uint8Array;
   verifyInner(pub: PublicKey, inner: Uint8Array, sig: Uint8Array): boolean;
@@ -134,11 +134,66 @@ export const availableBackends: SigningBackend[] = nativeBackend
   ? [nativeBackend, nodeBackend]
   : [nodeBackend];
 
-const active: SigningBackend =
+const defaultBackend: SigningBackend =
   process.env.DSN_CRYPTO === 'node' || !nativeBackend ? nodeBackend : nativeBackend;
+let active: SigningBackend = defaultBackend;
 
 /** Which implementation signs and verifies here. */
-export const cryptoBackend = active.name;
+export let cryptoBackend: SigningBackend['name'] = active.name;
+
+/**
+ * ⚠ NOT A SIGNATURE. FOR SIMULATIONS ONLY. ⚠
+ *
+ * A stand-in for ECDSA so that a simulation of a thousand nodes in one
+ * process does not spend minutes of CPU on secp256k1: the "signature" is
+ * SHA-256(public key ‖ digest) followed by 32 zero bytes, and verifying
+ * recomputes it. Anyone who knows a public key (everyone: it is in every
+ * Hello) can forge any message of its owner with it, and every point is
+ * accepted as a public key. Nodes using it cannot talk to nodes using real
+ * signatures (each side rejects the other's).
+ *
+ * It is never chosen by configuration or environment: only a call to
+ * useSigningBackendForSimulation selects it, and neither that function nor
+ * this backend is exported from the package (src/index.ts; the package's
+ * `exports` map allows no deep import).
+ */
+export const insecureSimulationBackend: SigningBackend = Object.freeze({
+  name: 'INSECURE-simulation' as const,
+  signInner(kp: KeyPair, inner: Uint8Array): Uint8Array {
+    return fakeSignature(kp.publicKey, inner);
+  },
+  verifyInner(pub: PublicKey, inner: Uint8Array, sig: Uint8Array): boolean {
+    return Buffer.from(fakeSignature(pub, inner)).equals(sig);
+  },
+  isValidPoint: () => true,
+});
+
+function fakeSignature(pub: PublicKey, inner: Uint8Array): Uint8Array {
+  const out = new Uint8Array(64);
+  out.set(createHash('sha256').update(pub.raw).update(inner).digest());
+  return out;
+}
+
+/**
+ * ⚠ FOR SIMULATIONS ONLY: switches how EVERY key of this process signs and
+ * verifies from then on (pass null to go back to the default back end). With
+ * insecureSimulationBackend, signatures protect nothing (see there); it
+ * prints a warning once. Meant for a benchmark process that runs nothing
+ * but simulated nodes (bench/sim.ts); a program serving a real network must
+ * never call it. Not exported from the package.
+ */
+export function useSigningBackendForSimulation(backend: SigningBackend | null): void {
+  active = backend ?? defaultBackend;
+  cryptoBackend = active.name;
+  if (active === insecureSimulationBackend && !warned) {
+    warned = true;
+    process.emitWarning(
+      'signatures are switched to an INSECURE stand-in for simulations (useSigningBackendForSimulation)',
+      { code: 'DSN_INSECURE_SIGNING' },
+    );
+  }
+}
+let warned = false;
 
 export class PublicKey {
   readonly raw: Uint8Array;

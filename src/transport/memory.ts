@@ -1,6 +1,8 @@
+import type { Clock } from '../clock.js';
 import { PeerError } from '../errors.js';
 import { type Body, bodyBytes } from '../wire/body.js';
 import {
+  type IncomingRequest,
   type ListenOptions,
   newStats,
   type RequestHandler,
@@ -9,11 +11,58 @@ import {
   type Transport,
 } from './types.js';
 
+/** One message handed over by the network (see MemoryNetworkOptions.observer). */
+export interface Delivery {
+  /** A request reaching its server (just before the handler runs), or an answer reaching its client. */
+  kind: 'request' | 'response';
+  /** Address of the sender of this message (the client for a request, the server for an answer). */
+  from: string;
+  /** Address it is handed to. */
+  to: string;
+  path: string;
+  bytes: number;
+}
+
+export interface MemoryNetworkOptions {
+  /**
+   * The clock that delays and timeouts run on: give the nodes' FakeClock,
+   * and the whole simulation runs on it (no real timer). Required with
+   * `delayMs` or `lossRate`; with it, every message (even at zero delay)
+   * is handed over by a timer of this clock, one at a time.
+   */
+  clock?: Clock;
+  /**
+   * One-way delay of each message (a request, and separately its answer), in
+   * ms: uniform in [min, max] drawn from `random`, or a function of the two
+   * addresses. Default: none.
+   */
+  delayMs?: { min: number; max: number } | ((from: string, to: string) => number);
+  /**
+   * Probability that a message (a request, and separately its answer) is
+   * lost. A lost message is a blackholed packet: the request rejects with
+   * DSN_ERR_TIMEOUT when its timeout (on `clock`) runs out. A lost answer
+   * means the server did handle the request. Default 0.
+   */
+  lossRate?: number;
+  /** The PRNG for delays and losses, in [0, 1): pass a seeded one for reproducible runs. Default Math.random. */
+  random?: () => number;
+  /**
+   * Told of every message the moment it is handed over, synchronously: a
+   * request just before its handler runs, an answer just before the
+   * client's promise resolves (with a clock, before anything else runs).
+   */
+  observer?: (d: Delivery) => void;
+}
+
 /**
  * An in-memory network for unit tests and simulations: many nodes in one
  * process, no sockets. Links can be cut (`partition`) and hosts taken down;
  * a request to an unreachable host fails at once like a refused connection,
  * or, with `blackhole`, only when its timeout runs out.
+ *
+ * By default a message is delivered at once (a microtask later). With
+ * options (see MemoryNetworkOptions) each message takes a one-way delay on
+ * a given clock and may be lost.
  */
 export class MemoryNetwork {
   private readonly hosts = new Map<string, RequestHandler>();
@@ -22,6 +71,36 @@ export class MemoryNetwork {
   private readonly dialled = new Map<string, Set<MemoryTransport>>();
   private nextPort = 20000;
   blackhole = false;
+  private readonly clock: Clock | null;
+  private readonly delayOf: ((from: string, to: string) => number) | null;
+  private readonly lossRate: number;
+  private readonly random: () => number;
+  observer: ((d: Delivery) => void) | null;
+
+  constructor(options: MemoryNetworkOptions = {}) {
+    const { clock, delayMs, lossRate = 0 } = options;
+    if (!(lossRate >= 0 && lossRate <= 1)) {
+      throw new RangeError(`lossRate must be in [0, 1], got ${lossRate}`);
+    }
+    if ((delayMs !== undefined || lossRate > 0) && !clock) {
+      throw new TypeError('MemoryNetwork: delayMs and lossRate need the clock to run on');
+    }
+    this.random = options.random ?? Math.random;
+    this.clock = clock ?? null;
+    this.lossRate = lossRate;
+    this.observer = options.observer ?? null;
+    if (typeof delayMs === 'function') {
+      this.delayOf = delayMs;
+    } else if (delayMs) {
+      const { min, max } = delayMs;
+      if (!(min >= 0 && max >= min)) {
+        throw new RangeError(`delayMs needs 0 ≤ min ≤ max, got ${min}–${max}`);
+      }
+      this.delayOf = () => min + (max - min) * this.random();
+    } else {
+      this.delayOf = null;
+    }
+  }
 
   /** A transport whose requests come from `address`. */
   transport(address: string): MemoryTransport {
@@ -66,6 +145,7 @@ export class MemoryNetwork {
     body: Body,
     opts: RequestOptions,
   ): Promise<Response> {
+    if (this.clock) return this.deliverTimed(this.clock, from, address, port, path, body, opts);
     await Promise.resolve();
     const handler = this.hosts.get(`${address}:${port}`);
     if (!handler || this.cut.has(`${from.address}|${address}`)) {
@@ -79,17 +159,104 @@ export class MemoryNetwork {
     const key = `${address}:${port}`;
     const clients = this.dialled.get(key) ?? new Set<MemoryTransport>();
     this.dialled.set(key, clients.add(from));
+    this.observer?.({ kind: 'request', from: from.address, to: address, path, bytes: body.length });
     // Every node here is of this implementation.
-    const res = await handler({
+    const res = await handler(this.incoming(from, path, body));
+    this.observer?.({
+      kind: 'response',
+      from: address,
+      to: from.address,
+      path,
+      bytes: res.body.length,
+    });
+    return { ...res, sameImplementation: true };
+  }
+
+  /**
+   * A request on the clock: a one-way delay there (or lost), the handler, a
+   * one-way delay back (or lost). Every wait is a timer of `clock`.
+   */
+  private async deliverTimed(
+    clock: Clock,
+    from: MemoryTransport,
+    address: string,
+    port: number,
+    path: string,
+    body: Body,
+    opts: RequestOptions,
+  ): Promise<Response> {
+    const t0 = clock.now();
+    const timedOut = async (): Promise<never> => {
+      await sleep(clock, t0 + opts.timeoutMs - clock.now());
+      throw new PeerError('DSN_ERR_TIMEOUT', `${address}:${port} timed out`);
+    };
+    if (this.lost()) return timedOut();
+    await sleep(clock, this.delay(from.address, address));
+    const key = `${address}:${port}`;
+    const handler = this.hosts.get(key);
+    if (!handler || this.cut.has(`${from.address}|${address}`)) {
+      if (this.blackhole) return timedOut();
+      // The refusal travels back like an answer.
+      await sleep(clock, this.delay(address, from.address));
+      throw new PeerError('DSN_ERR_PEER', `${address}:${port} unreachable`);
+    }
+    const clients = this.dialled.get(key) ?? new Set<MemoryTransport>();
+    this.dialled.set(key, clients.add(from));
+    this.observer?.({ kind: 'request', from: from.address, to: address, path, bytes: body.length });
+    const res = await handler(this.incoming(from, path, body));
+    if (this.lost()) return timedOut();
+    const back = this.delay(address, from.address);
+    // An answer that would come after the timeout is not waited for.
+    if (clock.now() + back - t0 > opts.timeoutMs) return timedOut();
+    await sleep(clock, back);
+    this.observer?.({
+      kind: 'response',
+      from: address,
+      to: from.address,
+      path,
+      bytes: res.body.length,
+    });
+    return { ...res, sameImplementation: true };
+  }
+
+  private incoming(from: MemoryTransport, path: string, body: Body): IncomingRequest {
+    return {
       path,
       body: Uint8Array.from(bodyBytes(body)),
       remoteAddress: from.address,
       connection: from,
       onHangup: (listener) => from.onClose(listener),
       sameImplementation: true,
-    });
-    return { ...res, sameImplementation: true };
+    };
   }
+
+  private lost(): boolean {
+    return this.lossRate > 0 && this.random() < this.lossRate;
+  }
+
+  private delay(from: string, to: string): number {
+    return this.delayOf ? Math.max(0, this.delayOf(from, to)) : 0;
+  }
+}
+
+/** Resolves after `ms` on `clock` (a timer even for 0: messages are handed over one timer at a time). */
+function sleep(clock: Clock, ms: number): Promise<void> {
+  return new Promise((resolve) => clock.setTimeout(resolve, Math.max(0, ms)));
+}
+
+/**
+ * A small seeded PRNG (mulberry32) for reproducible simulations: the same
+ * seed gives the same sequence in [0, 1).
+ */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 export class MemoryTransport implements Transport {

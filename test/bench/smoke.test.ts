@@ -202,3 +202,47 @@ it('bench/cold.ts: a short run prints every receive step warm and cold', () => {
     assert.match(r.stdout, new RegExp(`^${step} +[\\d.]+ / +[\\d.]+$`, 'm'));
   }
 });
+
+it('npm run bench --mode sim: a small simulation reaches full membership and convergence and reports every field', () => {
+  const out = tempDir('dsn-bench-sim-');
+  const args = ['--mode', 'sim', '--sizes', '10,20', '--idle-seconds', '5', '--sim-writers', '2'];
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', 'bench/run.ts', ...args, '--out', out.path],
+    { encoding: 'utf8', timeout: 120_000 },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  const report = JSON.parse(readFileSync(join(out.path, 'bench-sim.json'), 'utf8'));
+  assert.deepEqual(
+    report.rows.map((row: { n: number }) => row.n),
+    [10, 20],
+  );
+  for (const row of report.rows) {
+    // Correctness, not speed: everyone found everyone, every update reached everyone.
+    assert.equal(row.membership.reached, true, `N=${row.n} membership`);
+    assert.ok(row.membership.seconds > 0 && row.membership.seconds <= 300);
+    assert.equal(row.membership.nodesCompletePct, 100);
+    assert.equal(row.convergence.updates, 2);
+    assert.equal(row.convergence.reached, 2, `N=${row.n} convergence`);
+    for (const k of ['medianMs', 'maxMs', 'medianRounds', 'medianDelays', 'requestsPerNode']) {
+      assert.ok(Number.isFinite(row.convergence[k]) && row.convergence[k] > 0, `${k}`);
+    }
+    assert.ok(Number.isInteger(row.convergence.medianHops) && row.convergence.medianHops >= 1);
+    assert.ok(row.convergence.bytesPerNode > 0);
+    assert.equal(row.idle.seconds, 5);
+    assert.ok(row.idle.requestsPerNodePerSec > 0 && row.idle.bytesPerNodePerSec > 0);
+    assert.equal(typeof row.idle.byPath, 'object');
+    assert.equal(row.alerts.count, 0, row.alerts.first.join('; '));
+    assert.ok(row.memory.peakRssMiB > 0 && row.wallSeconds.total > 0 && row.deliveries > 0);
+  }
+  assert.match(r.stdout, /^ N +members s +conv ms +rounds +hops/m);
+  assert.match(r.stdout, /targets:\n.*convergence ≤ 12 rounds at 1,000 nodes/);
+  assert.match(
+    r.stdout,
+    /^reproduce: npm run bench -- --mode sim --sizes 10,20 --sim-seed 1 --sim-loss 0.01 --sim-delay 1-5 /m,
+  );
+  const md = readFileSync(join(out.path, 'bench-sim.md'), 'utf8');
+  assert.match(md, /^\| 20 \| /m);
+  assert.match(md, /INSECURE simulation stand-in/);
+  out.cleanup();
+});
