@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { JsonLinesNode } from './json-lines.js';
-import { LOCAL } from './net.js';
+import { LOCAL, untilAsync } from './net.js';
 
 const SCRIPT = join(dirname(fileURLToPath(import.meta.url)), '..', 'interop', 'pypeer.py');
 export const PYTHON = '/usr/bin/python3';
@@ -68,44 +68,12 @@ export function repeated(unit: Uint8Array, size: number): Buffer {
   return out;
 }
 
-/**
- * Resolves once `check()` holds for the Python peer, asking again after each
- * of its `update` and `peer` events (listening before each ask, so none is
- * missed).
- */
+/** Resolves once `check()` holds for the Python peer, asking again after each of its `update` and `peer` events. */
 export function pyUntil(
   p: PyPeer,
   check: () => Promise<boolean>,
   what: string,
   timeoutMs = 20_000,
 ): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let asking = false;
-    let again = false;
-    const done = (err?: Error) => {
-      clearTimeout(timer);
-      p.off('update', ask).off('peer', ask);
-      if (err) reject(err);
-      else resolve();
-    };
-    const timer = setTimeout(() => done(new Error(`timed out waiting until ${what}`)), timeoutMs);
-    function ask(): void {
-      if (asking) {
-        again = true;
-        return;
-      }
-      asking = true;
-      again = false;
-      check().then(
-        (ok) => {
-          asking = false;
-          if (ok) done();
-          else if (again) ask();
-        },
-        (e: Error) => done(e),
-      );
-    }
-    p.on('update', ask).on('peer', ask);
-    ask();
-  });
+  return untilAsync(p, ['update', 'peer'], check, what, timeoutMs);
 }

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { generateKey } from '../../src/index.js';
-import { sorted, tempDir, until } from '../helpers/net.js';
+import { sorted, tempDir, until, untilAsync } from '../helpers/net.js';
 import { ProcNode } from '../helpers/proc.js';
 import { pythonUnavailable } from '../helpers/pypeer.js';
-import { LivenessLog, NsPyPeer, untilAsync } from './hosts.js';
+import { LivenessLog, NsPyPeer } from './hosts.js';
 import { Lab, labUnavailable, useLab } from './lab.js';
 
 /**

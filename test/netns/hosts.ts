@@ -85,54 +85,6 @@ export class CliNode extends EventEmitter {
 }
 
 /**
- * Resolves once the asynchronous `check()` holds, asking again after each of
- * `events` on `emitter` (listening before each ask, so none is missed);
- * rejects with `what` after `timeoutMs`. For nodes whose events carry no
- * values (the Python peer): the check asks the process.
- */
-export function untilAsync(
-  emitter: EventEmitter,
-  events: string[],
-  check: () => Promise<boolean>,
-  what: string,
-  timeoutMs: number,
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let asking = false;
-    let again = false;
-    let over = false;
-    const done = (err?: Error) => {
-      if (over) return;
-      over = true;
-      clearTimeout(timer);
-      for (const e of events) emitter.off(e, ask);
-      if (err) reject(err);
-      else resolve();
-    };
-    const timer = setTimeout(() => done(new Error(`timed out waiting until ${what}`)), timeoutMs);
-    function ask(): void {
-      if (over) return;
-      if (asking) {
-        again = true;
-        return;
-      }
-      asking = true;
-      again = false;
-      check().then(
-        (ok) => {
-          asking = false;
-          if (ok) done();
-          else if (again) ask();
-        },
-        (e: Error) => done(e),
-      );
-    }
-    for (const e of events) emitter.on(e, ask);
-    ask();
-  });
-}
-
-/**
  * The failure detector's view as reported by events: for each observer, the
  * last of `suspect` / `alive` it reported for each peer, and every
  * `suspect`, `alive`, `disconnect` and `leave` with its time.
