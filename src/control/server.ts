@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DsnError } from '../errors.js';
-import { send } from '../http-reply.js';
+import { listen, send } from '../local-http.js';
 import type { NodeView } from '../node/node.js';
 import { pyJsonDumps } from '../wire/pyjson.js';
 import { type ControlSource, EventHub, type StreamEvent } from './events.js';
@@ -270,7 +270,7 @@ export async function startControlApi(
   http.headersTimeout = 5_000;
 
   try {
-    await listen(http, opts.port, host);
+    await listen(http, opts.port, host, 'control API');
   } catch (err) {
     hub.close();
     throw err;
@@ -296,25 +296,6 @@ export async function startControlApi(
 }
 
 /** Listens; failures are DsnErrors worded as the node's own (the Node error is the cause). */
-function listen(http: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const fail = (err: NodeJS.ErrnoException) => {
-      const where = `${host}:${port}`;
-      const message =
-        err.code === 'EADDRINUSE'
-          ? `control API: port ${port} is already in use (${where})`
-          : err.code === 'EACCES'
-            ? `control API: no permission to listen on ${where}`
-            : `control API: cannot listen on ${where}: ${err.message}`;
-      reject(new DsnError('DSN_ERR_CONFIG', message, { cause: err }));
-    };
-    http.once('error', fail);
-    http.listen(port, host, () => {
-      http.off('error', fail);
-      resolve();
-    });
-  });
-}
 
 function closeServer(http: Server, endStreams: () => void): Promise<void> {
   return new Promise((resolve) => {

@@ -1,9 +1,8 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isIP } from 'node:net';
 import type { DashboardOptions } from '../config.js';
-import { DsnError } from '../errors.js';
-import { send } from '../http-reply.js';
+import { listen, send } from '../local-http.js';
 import { ChangeFeed } from './feed.js';
 import { PAGE_CSP, PAGE_HTML } from './page.js';
 import type { Dashboard, StateSource } from './source.js';
@@ -102,7 +101,7 @@ export async function startDashboard(
   heartbeat.unref();
 
   try {
-    await listen(http, opts.port, opts.host);
+    await listen(http, opts.port, opts.host, 'dashboard');
   } catch (err) {
     clearInterval(heartbeat);
     feed.close();
@@ -142,25 +141,6 @@ function sendJson(res: ServerResponse, value: unknown): void {
 }
 
 /** Listens; failures are DsnErrors worded as the node's own (the Node error is the cause). */
-function listen(http: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const fail = (err: NodeJS.ErrnoException) => {
-      const where = `${host}:${port}`;
-      const message =
-        err.code === 'EADDRINUSE'
-          ? `dashboard: port ${port} is already in use (${where})`
-          : err.code === 'EACCES'
-            ? `dashboard: no permission to listen on ${where}`
-            : `dashboard: cannot listen on ${where}: ${err.message}`;
-      reject(new DsnError('DSN_ERR_CONFIG', message, { cause: err }));
-    };
-    http.once('error', fail);
-    http.listen(port, host, () => {
-      http.off('error', fail);
-      resolve();
-    });
-  });
-}
 
 const isLoopback = (host: string) =>
   host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
