@@ -1,4 +1,4 @@
-import type { Clock } from '../clock.js';
+import { type Clock, systemClock } from '../clock.js';
 import { PeerError } from '../errors.js';
 import { type Body, bodyBytes } from '../wire/body.js';
 import {
@@ -59,6 +59,11 @@ export interface MemoryNetworkOptions {
  * process, no sockets. Links can be cut (`partition`) and hosts taken down;
  * a request to an unreachable host fails at once like a refused connection,
  * or, with `blackhole`, only when its timeout runs out.
+ *
+ * Requests end as over HTTP (the transport contract, see
+ * test/contract/transport.test.ts): a handler that throws answers 500, a
+ * request rejects with DSN_ERR_TIMEOUT after its timeoutMs and with
+ * DSN_ERR_STOPPED when its signal aborts.
  *
  * By default a message is delivered at once (a microtask later). With
  * options (see MemoryNetworkOptions) each message takes a one-way delay on
@@ -139,29 +144,38 @@ export class MemoryNetwork {
   /** @internal */
   async deliver(
     from: MemoryTransport,
+    call: PendingRequest,
     address: string,
     port: number,
     path: string,
     body: Body,
-    opts: RequestOptions,
   ): Promise<Response> {
-    if (this.clock) return this.deliverTimed(this.clock, from, address, port, path, body, opts);
+    if (this.clock) return this.deliverTimed(this.clock, from, call, address, port, path, body);
+    const { timeoutMs } = call.options;
+    // Without a clock of its own the network has only real time to time out on.
+    const expired = () => timeoutError(address, port, path, timeoutMs);
     await Promise.resolve();
     const handler = this.hosts.get(`${address}:${port}`);
-    if (!handler || this.cut.has(`${from.address}|${address}`)) {
+    const cut = this.cut.has(`${from.address}|${address}`);
+    if (!handler || cut) {
       if (this.blackhole) {
-        await new Promise((r) => setTimeout(r, opts.timeoutMs));
-        throw new PeerError('DSN_ERR_TIMEOUT', `${address}:${port} timed out`);
+        // An answer that never comes: only the timeout (or an abort) ends it.
+        return inTime(new Promise(() => {}), systemClock, timeoutMs, call, expired);
       }
-      throw new PeerError('DSN_ERR_PEER', `${address}:${port} unreachable`);
+      throw unreachable(address, port, cut);
     }
     // One client transport stands for one connection.
     const key = `${address}:${port}`;
     const clients = this.dialled.get(key) ?? new Set<MemoryTransport>();
     this.dialled.set(key, clients.add(from));
     this.observer?.({ kind: 'request', from: from.address, to: address, path, bytes: body.length });
-    // Every node here is of this implementation.
-    const res = await handler(this.incoming(from, path, body));
+    const res = await inTime(
+      handler(this.incoming(from, path, body)),
+      systemClock,
+      timeoutMs,
+      call,
+      expired,
+    );
     this.observer?.({
       kind: 'response',
       from: address,
@@ -169,6 +183,7 @@ export class MemoryNetwork {
       path,
       bytes: res.body.length,
     });
+    // Every node here is of this implementation.
     return { ...res, sameImplementation: true };
   }
 
@@ -179,35 +194,46 @@ export class MemoryNetwork {
   private async deliverTimed(
     clock: Clock,
     from: MemoryTransport,
+    call: PendingRequest,
     address: string,
     port: number,
     path: string,
     body: Body,
-    opts: RequestOptions,
   ): Promise<Response> {
+    const { timeoutMs } = call.options;
     const t0 = clock.now();
+    const expired = () => timeoutError(address, port, path, timeoutMs);
     const timedOut = async (): Promise<never> => {
-      await sleep(clock, t0 + opts.timeoutMs - clock.now());
-      throw new PeerError('DSN_ERR_TIMEOUT', `${address}:${port} timed out`);
+      await sleep(clock, t0 + timeoutMs - clock.now());
+      throw expired();
     };
     if (this.lost()) return timedOut();
     await sleep(clock, this.delay(from.address, address));
     const key = `${address}:${port}`;
     const handler = this.hosts.get(key);
-    if (!handler || this.cut.has(`${from.address}|${address}`)) {
+    const cut = this.cut.has(`${from.address}|${address}`);
+    if (!handler || cut) {
       if (this.blackhole) return timedOut();
-      // The refusal travels back like an answer.
-      await sleep(clock, this.delay(address, from.address));
-      throw new PeerError('DSN_ERR_PEER', `${address}:${port} unreachable`);
+      // The refusal travels back like an answer (and like one, is not waited for past the timeout).
+      const back = this.delay(address, from.address);
+      if (clock.now() + back - t0 > timeoutMs) return timedOut();
+      await sleep(clock, back);
+      throw unreachable(address, port, cut);
     }
     const clients = this.dialled.get(key) ?? new Set<MemoryTransport>();
     this.dialled.set(key, clients.add(from));
     this.observer?.({ kind: 'request', from: from.address, to: address, path, bytes: body.length });
-    const res = await handler(this.incoming(from, path, body));
+    const res = await inTime(
+      handler(this.incoming(from, path, body)),
+      clock,
+      t0 + timeoutMs - clock.now(),
+      call,
+      expired,
+    );
     if (this.lost()) return timedOut();
     const back = this.delay(address, from.address);
     // An answer that would come after the timeout is not waited for.
-    if (clock.now() + back - t0 > opts.timeoutMs) return timedOut();
+    if (clock.now() + back - t0 > timeoutMs) return timedOut();
     await sleep(clock, back);
     this.observer?.({
       kind: 'response',
@@ -245,6 +271,70 @@ function sleep(clock: Clock, ms: number): Promise<void> {
 }
 
 /**
+ * The handler's answer, or DSN_ERR_TIMEOUT once `ms` pass on `clock` without
+ * it. Only an answer still to come costs a timer (most handlers answer at
+ * once, and no one waits for that of an aborted request); it is cleared when
+ * the answer comes, or by `call.cancel` when the request ends first (an abort).
+ */
+function inTime(
+  r: Response | Promise<Response>,
+  clock: Clock,
+  ms: number,
+  call: PendingRequest,
+  expired: () => PeerError,
+): Response | Promise<Response> {
+  if (!(r instanceof Promise) || call.ended) return r;
+  return new Promise((resolve, reject) => {
+    const timer = clock.setTimeout(() => reject(expired()), Math.max(0, ms));
+    call.cancel = () => clock.clearTimeout(timer);
+    r.finally(call.cancel).then(resolve, reject);
+  });
+}
+
+/** The HTTP client's errors, word for word (http-client.ts). */
+function timeoutError(address: string, port: number, path: string, ms: number): PeerError {
+  return new PeerError('DSN_ERR_TIMEOUT', `${address}:${port}${path} timed out after ${ms} ms`);
+}
+
+function stopped(): PeerError {
+  return new PeerError('DSN_ERR_STOPPED', 'node is stopped');
+}
+
+/**
+ * As connect() fails: nothing listening is ECONNREFUSED (the failure
+ * detector takes that for a process gone, see failureOf), a cut link
+ * EHOSTUNREACH (no more than a failure).
+ */
+function unreachable(address: string, port: number, cut: boolean): PeerError {
+  const code = cut ? 'EHOSTUNREACH' : 'ECONNREFUSED';
+  const what = `${address}:${port}`;
+  const cause = Object.assign(new Error(`connect ${code} ${what}`), {
+    code,
+    syscall: 'connect',
+    address,
+    port,
+  });
+  return new PeerError('DSN_ERR_PEER', `${what} unreachable: ${cause.message}`, undefined, {
+    cause,
+  });
+}
+
+/** What a handler that throws or rejects answers, as over HTTP (http-server.ts). */
+function internalError(): Response {
+  return { status: 500, body: Buffer.from('internal error') };
+}
+
+/** @internal A request in flight at its client. */
+export interface PendingRequest {
+  options: RequestOptions;
+  reject: (err: Error) => void;
+  /** Aborted: rejected already, whatever still happens at the server. */
+  ended: boolean;
+  /** Clears the timer on the handler's answer, while one runs (see inTime). */
+  cancel: (() => void) | null;
+}
+
+/**
  * A small seeded PRNG (mulberry32) for reproducible simulations: the same
  * seed gives the same sequence in [0, 1).
  */
@@ -265,6 +355,8 @@ export class MemoryTransport implements Transport {
   private closed = false;
   private readonly hangups: (() => void)[] = [];
   private hangup: ListenOptions['onHangup'];
+  private readonly inFlight = new Set<PendingRequest>();
+  private readonly watched = new WeakSet<AbortSignal>();
 
   constructor(
     private readonly network: MemoryNetwork,
@@ -277,25 +369,49 @@ export class MemoryTransport implements Transport {
       this.stats.requestsServed++;
       const limit = options.bodyLimit?.(req.path) ?? options.maxBodyBytes;
       if (req.body.length > limit) return { status: 413, body: Buffer.from('body too large') };
-      return handler(req);
+      // A handler's throw or rejection stays on the server, as over HTTP.
+      try {
+        const r = handler(req);
+        return r instanceof Promise ? r.catch(internalError) : r;
+      } catch {
+        return internalError();
+      }
     };
     this.bound = this.network.bind(this.address, options.port, counted);
     return this.bound;
   }
 
-  async request(
+  request(
     address: string,
     port: number,
     path: string,
     body: Body,
     options: RequestOptions,
   ): Promise<Response> {
-    if (this.closed) throw new PeerError('DSN_ERR_STOPPED', 'transport is closed');
+    if (this.closed) return Promise.reject(new PeerError('DSN_ERR_STOPPED', 'transport is closed'));
     this.stats.requestsSent++;
     this.stats.bytesSent += body.length;
-    const res = await this.network.deliver(this, address, port, path, body, options);
-    this.stats.bytesReceived += res.body.length;
-    return res;
+    const signal = options.signal;
+    if (signal?.aborted) return Promise.reject(stopped());
+    if (signal && !this.watched.has(signal)) {
+      // One listener per signal (the node's stop), not one per request.
+      this.watched.add(signal);
+      signal.addEventListener('abort', () => this.abort(signal), { once: true });
+    }
+    return new Promise((resolve, reject) => {
+      const call: PendingRequest = { options, reject, ended: false, cancel: null };
+      this.inFlight.add(call);
+      this.network.deliver(this, call, address, port, path, body).then(
+        (res) => {
+          if (!this.inFlight.delete(call)) return;
+          this.stats.bytesReceived += res.body.length;
+          resolve(res);
+        },
+        (err: Error) => {
+          if (this.inFlight.delete(call)) reject(err);
+        },
+      );
+    });
   }
 
   async close(): Promise<void> {
@@ -315,5 +431,16 @@ export class MemoryTransport implements Transport {
   onClose(listener: () => void): void {
     if (this.closed) queueMicrotask(listener);
     else this.hangups.push(listener);
+  }
+
+  /** Rejects the requests in flight on `signal` at once; what is on its way there still arrives. */
+  private abort(signal: AbortSignal): void {
+    for (const call of this.inFlight) {
+      if (call.options.signal !== signal) continue;
+      this.inFlight.delete(call);
+      call.ended = true;
+      call.cancel?.();
+      call.reject(stopped());
+    }
   }
 }

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { describe, it } from 'node:test';
+import type { Clock, TimerHandle } from '../../src/clock.js';
 import * as signing from '../../src/crypto/signing.js';
 import {
   cryptoBackend as initialBackend,
@@ -8,9 +10,10 @@ import {
   nodeBackend,
   useSigningBackendForSimulation,
 } from '../../src/crypto/signing.js';
-import type { RequestHandler } from '../../src/index.js';
+import type { RequestHandler, Response } from '../../src/index.js';
 import * as pkg from '../../src/index.js';
-import { DSNodeServer, FakeClock, MemoryNetwork, PeerError } from '../../src/index.js';
+import { DSNodeServer, DsnError, FakeClock, MemoryNetwork, PeerError } from '../../src/index.js';
+import { failureOf } from '../../src/node/peer-table.js';
 import { type Delivery, seededRandom } from '../../src/transport/memory.js';
 import { allSee } from '../helpers/net.js';
 
@@ -42,6 +45,37 @@ function settle(clock: FakeClock, p: Promise<unknown>) {
   );
   return out;
 }
+
+/** `fake`, counting the timers set on it and keeping those that neither fired nor were cleared. */
+function counted(fake: FakeClock) {
+  const pending = new Set<TimerHandle>();
+  const timers = { set: 0, pending };
+  const clock: Clock = {
+    now: () => fake.now(),
+    setTimeout: (fn, ms) => {
+      timers.set++;
+      const h = fake.setTimeout(() => {
+        pending.delete(h);
+        fn();
+      }, ms);
+      pending.add(h);
+      return h;
+    },
+    clearTimeout: (h) => {
+      pending.delete(h);
+      fake.clearTimeout(h);
+    },
+  };
+  return { clock, timers };
+}
+
+/** Real timers pending in this process. */
+const realTimers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+
+/** One turn of the event loop: whatever was queued by then has run. */
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+const OK: Response = { status: 200, body: Buffer.from('ok') };
 
 describe('MemoryNetwork delays and losses', () => {
   it('by default delivers at once, without any clock (as before)', async () => {
@@ -183,10 +217,19 @@ describe('MemoryNetwork delays and losses', () => {
     await clock.advance(10);
     assert.equal(refused.at, 4);
     assert.ok(refused.error instanceof PeerError && refused.error.code === 'DSN_ERR_PEER');
+    assert.equal(failureOf(refused.error), 'refused');
+    // A refusal that would come back after the timeout is not waited for either.
+    const late = settle(
+      clock,
+      client.request('10.0.0.9', 1, '/ping', Buffer.from('x'), { timeoutMs: 3 }),
+    );
+    await clock.advance(10);
+    assert.equal(late.at, 10 + 3);
+    assert.ok(late.error instanceof PeerError && late.error.code === 'DSN_ERR_TIMEOUT');
     net.blackhole = true;
     const lost = settle(clock, client.request('10.0.0.9', 1, '/ping', Buffer.from('x'), OPTS));
     await clock.advance(3000);
-    assert.equal(lost.at, 10 + 2000);
+    assert.equal(lost.at, 20 + 2000);
     assert.ok(lost.error instanceof PeerError && lost.error.code === 'DSN_ERR_TIMEOUT');
   });
 
@@ -241,6 +284,188 @@ describe('MemoryNetwork delays and losses', () => {
     const stopping = Promise.all(nodes.map((s) => s.stop()));
     await clock.advance(10_000);
     await stopping;
+  });
+});
+
+describe('MemoryNetwork requests end as over HTTP (the transport contract, also on a clock)', () => {
+  it('nothing listening refuses as ECONNREFUSED (a process gone), a cut link as EHOSTUNREACH (a failure)', async () => {
+    const net = new MemoryNetwork();
+    const { port } = await echo(net, '10.0.0.2');
+    const client = net.transport('10.0.0.1');
+    const send = (at: number) => client.request('10.0.0.2', at, '/ping', Buffer.from('x'), OPTS);
+    const refused = await send(port + 1).catch((err: unknown) => err);
+    assert.ok(refused instanceof PeerError && refused.code === 'DSN_ERR_PEER', String(refused));
+    assert.equal(refused.status, undefined, 'no status: nothing answered');
+    assert.equal((refused.cause as NodeJS.ErrnoException).code, 'ECONNREFUSED');
+    assert.equal(failureOf(refused), 'refused');
+    net.partition(['10.0.0.1'], ['10.0.0.2']);
+    const cut = await send(port).catch((err: unknown) => err);
+    assert.ok(cut instanceof PeerError && cut.code === 'DSN_ERR_PEER', String(cut));
+    assert.equal((cut.cause as NodeJS.ErrnoException).code, 'EHOSTUNREACH');
+    assert.equal(failureOf(cut), 'other', 'a cut link is no sign that the process is gone');
+    net.heal();
+    assert.equal((await send(port)).status, 200);
+  });
+
+  it('on a clock, a handler slower than timeoutMs: DSN_ERR_TIMEOUT at the deadline on that clock, never on a real timer', async () => {
+    const fake = new FakeClock(0);
+    const deliveries: Delivery[] = [];
+    const net = new MemoryNetwork({
+      clock: fake,
+      delayMs: { min: 3, max: 3 },
+      observer: (d) => deliveries.push(d),
+    });
+    let release: (r: Response) => void = () => {};
+    const port = await net.transport('10.0.0.2').listen(
+      () =>
+        new Promise<Response>((resolve) => {
+          release = resolve;
+        }),
+      LISTEN,
+    );
+    const before = realTimers();
+    const p = settle(
+      fake,
+      net.transport('10.0.0.1').request('10.0.0.2', port, '/slow', Buffer.from('x'), {
+        timeoutMs: 1000,
+      }),
+    );
+    await fake.advance(999);
+    assert.equal(p.at, null);
+    assert.equal(realTimers(), before, 'no real timer waits with it');
+    await fake.advance(1);
+    assert.equal(p.at, 1000);
+    assert.ok(p.error instanceof PeerError && p.error.code === 'DSN_ERR_TIMEOUT', String(p.error));
+    assert.equal(failureOf(p.error), 'timeout');
+    // An answer after the deadline is not handed over.
+    release(OK);
+    await fake.advance(100);
+    assert.deepEqual(
+      deliveries.map((d) => d.kind),
+      ['request'],
+    );
+  });
+
+  it('on a clock, no timer per request beyond its delays; one while a handler has not answered, cleared when it does', async () => {
+    const fake = new FakeClock(0);
+    const { clock, timers } = counted(fake);
+    const net = new MemoryNetwork({ clock, delayMs: { min: 2, max: 2 } });
+    let release: (r: Response) => void = () => {};
+    const port = await net.transport('10.0.0.2').listen(
+      (req) =>
+        req.path === '/slow'
+          ? new Promise<Response>((resolve) => {
+              release = resolve;
+            })
+          : OK,
+      LISTEN,
+    );
+    const client = net.transport('10.0.0.1');
+    const quick = client.request('10.0.0.2', port, '/ping', Buffer.from('x'), OPTS);
+    await fake.advance(10);
+    assert.equal((await quick).status, 200);
+    assert.equal(timers.set, 2, 'the two one-way delays, no timeout timer');
+    const slow = settle(fake, client.request('10.0.0.2', port, '/slow', Buffer.from('x'), OPTS));
+    await fake.advance(2);
+    assert.equal(timers.pending.size, 1, 'its timeout, while the handler has not answered');
+    release(OK);
+    await fake.advance(10);
+    assert.equal(slow.at, 14);
+    assert.equal(slow.error, null);
+    assert.equal(timers.pending.size, 0, 'cleared at the answer, not left to fire');
+  });
+
+  it('an abort rejects every request on that signal at once with DSN_ERR_STOPPED, on one listener; what is on its way still arrives', async () => {
+    const fake = new FakeClock(0);
+    const { clock, timers } = counted(fake);
+    const net = new MemoryNetwork({ clock, delayMs: { min: 5, max: 5 } });
+    const seen: string[] = [];
+    const port = await net.transport('10.0.0.2').listen((req) => {
+      seen.push(req.path);
+      return new Promise<Response>(() => {}); // never answers
+    }, LISTEN);
+    const client = net.transport('10.0.0.1');
+    const ac = new AbortController();
+    const other = new AbortController();
+    const send = (path: string, signal: AbortSignal) =>
+      settle(
+        fake,
+        client.request('10.0.0.2', port, path, Buffer.from('x'), { timeoutMs: 60_000, signal }),
+      );
+    const a = send('/a', ac.signal);
+    const b = send('/b', ac.signal);
+    const kept = send('/kept', other.signal);
+    await fake.advance(5);
+    assert.deepEqual(seen, ['/a', '/b', '/kept']);
+    const c = send('/c', ac.signal);
+    assert.equal(getEventListeners(ac.signal, 'abort').length, 1, 'one listener per signal');
+    await fake.advance(1);
+    ac.abort();
+    await turn();
+    for (const r of [a, b, c]) {
+      assert.equal(r.at, 6, 'at once');
+      assert.ok(r.error instanceof DsnError && r.error.code === 'DSN_ERR_STOPPED', String(r.error));
+    }
+    assert.equal(kept.at, null, 'a request on another signal goes on');
+    assert.equal(
+      timers.pending.size,
+      2,
+      "c's delay there and kept's timeout: the aborted ones' went",
+    );
+    await fake.advance(5);
+    assert.deepEqual(seen, ['/a', '/b', '/kept', '/c'], 'an aborted request on its way arrives');
+    assert.equal(timers.pending.size, 1, 'and nobody waits for its answer');
+    const pre = settle(
+      fake,
+      client.request('10.0.0.2', port, '/pre', Buffer.from('x'), { ...OPTS, signal: ac.signal }),
+    );
+    await fake.advance(10);
+    assert.ok(pre.error instanceof DsnError && pre.error.code === 'DSN_ERR_STOPPED');
+    assert.ok(!seen.includes('/pre'), 'an aborted signal sends nothing');
+  });
+
+  it('without a clock, real timers only while a handler has not answered or a request is blackholed, cleared at the answer or an abort', async () => {
+    const net = new MemoryNetwork();
+    let arrived: () => void = () => {};
+    const atHandler = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
+    let release: (r: Response) => void = () => {};
+    const port = await net.transport('10.0.0.2').listen(
+      (req) =>
+        req.path === '/slow'
+          ? new Promise<Response>((resolve) => {
+              arrived();
+              release = resolve;
+            })
+          : OK,
+      LISTEN,
+    );
+    const client = net.transport('10.0.0.1');
+    const before = realTimers();
+    const long = { timeoutMs: 60_000 };
+    assert.equal(
+      (await client.request('10.0.0.2', port, '/ping', Buffer.from('x'), long)).status,
+      200,
+    );
+    const slow = client.request('10.0.0.2', port, '/slow', Buffer.from('x'), long);
+    await atHandler;
+    assert.equal(realTimers(), before + 1, 'its timeout');
+    release(OK);
+    assert.equal((await slow).status, 200);
+    assert.equal(realTimers(), before, 'cleared at the answer');
+    net.blackhole = true;
+    const ac = new AbortController();
+    const lost = client.request('10.0.0.9', 1, '/ping', Buffer.from('x'), {
+      ...long,
+      signal: ac.signal,
+    });
+    await turn();
+    assert.equal(realTimers(), before + 1, 'the timeout of the blackholed request');
+    ac.abort();
+    const err = await lost.catch((e: unknown) => e);
+    assert.ok(err instanceof DsnError && err.code === 'DSN_ERR_STOPPED', String(err));
+    assert.equal(realTimers(), before, 'cleared by the abort');
   });
 });
 
