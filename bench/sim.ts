@@ -25,6 +25,7 @@ import {
 } from '../src/crypto/signing.js';
 import type { Emit } from '../src/node/events.js';
 import { DSNode } from '../src/node/node.js';
+import { routineInterval } from '../src/node/ticker.js';
 import { MemoryNetwork, type MemoryTransport, seededRandom } from '../src/transport/memory.js';
 import { percentile, round } from './stats.js';
 
@@ -148,10 +149,14 @@ export interface SimOptions {
   delayMs: { min: number; max: number };
   /** Probability that a message (request or answer) is lost. */
   lossRate: number;
-  /** Length of the idle window, simulated seconds. */
+  /** Length of the idle window, simulated seconds (with `idleAfterSeconds` null: at least one routine ping cycle). */
   idleSeconds: number;
-  /** Simulated seconds from full membership (or the cap) to the idle window. */
-  idleAfterSeconds: number;
+  /**
+   * Simulated seconds from full membership (or the cap) to the idle window;
+   * null: one routine ping cycle at this N (see routineCycleSeconds), so that
+   * the window sees pings resumed after the join.
+   */
+  idleAfterSeconds: number | null;
   /** Updates measured, each by another writer. */
   writers: number;
   /** Longest wait for full membership, simulated seconds. */
@@ -202,6 +207,8 @@ export interface SimRow {
   };
   idle: {
     seconds: number;
+    /** How long a routine ping round takes at this N: a peer heard from at the join is pinged again within it. */
+    routineCycleSeconds: number;
     /** Window start, simulated seconds after the cold start. */
     fromSeconds: number;
     requestsPerNodePerSec: number;
@@ -371,7 +378,10 @@ export async function simulate(o: SimOptions): Promise<SimRow> {
   const memJoin = process.memoryUsage();
 
   // ---- idle: let the join settle, then a window without writes ----
-  await clock.advance(o.idleAfterSeconds * 1000);
+  const cycle = routineCycleSeconds(o.n);
+  const idleAfter = o.idleAfterSeconds ?? cycle;
+  const idleSeconds = o.idleAfterSeconds === null ? Math.max(o.idleSeconds, cycle) : o.idleSeconds;
+  await clock.advance(idleAfter * 1000);
   const totals = () => {
     let req = 0;
     let sent = 0;
@@ -386,11 +396,12 @@ export async function simulate(o: SimOptions): Promise<SimRow> {
   const idleFrom = simS();
   const i0 = totals();
   paths.clear();
-  await clock.advance(o.idleSeconds * 1000);
+  await clock.advance(idleSeconds * 1000);
   const i1 = totals();
-  const perNodeSec = (x: number) => x / o.n / o.idleSeconds;
+  const perNodeSec = (x: number) => x / o.n / idleSeconds;
   const idle = {
-    seconds: o.idleSeconds,
+    seconds: idleSeconds,
+    routineCycleSeconds: cycle,
     fromSeconds: round(idleFrom, 1),
     requestsPerNodePerSec: round(perNodeSec(i1.req - i0.req), 3),
     bytesPerNodePerSec: round(perNodeSec(i1.sent - i0.sent + i1.recv - i0.recv), 1),
@@ -536,7 +547,7 @@ export interface SimModeOptions {
   lossRate: number;
   delayMs: { min: number; max: number };
   idleSeconds: number;
-  idleAfterSeconds: number;
+  idleAfterSeconds: number | null;
   writers: number;
   membershipCapSeconds: number;
   signing: 'insecure' | 'real';
@@ -655,7 +666,7 @@ export function simCommand(o: SimModeOptions): string {
     `--sim-delay ${d}`,
     `--sim-writers ${o.writers}`,
     `--sim-cap ${o.membershipCapSeconds}`,
-    `--sim-idle-after ${o.idleAfterSeconds}`,
+    `--sim-idle-after ${o.idleAfterSeconds ?? 'auto'}`,
     `--idle-seconds ${o.idleSeconds}`,
     ...(o.signing === 'real' ? ['--sim-signing real'] : []),
   ].join(' ');
@@ -734,6 +745,17 @@ export async function runSimMode(o: SimModeOptions): Promise<SimRow[]> {
 }
 
 const SELF = fileURLToPath(import.meta.url);
+
+/**
+ * Simulated seconds a routine ping round takes in a network of `n` with the
+ * default timing: the interval stretched for n − 1 peers plus the largest
+ * offset of the pinging side (ticker.ts routineInterval), rounded up.
+ */
+export function routineCycleSeconds(n: number): number {
+  const t = DEFAULT_TIMING;
+  const { base, stretch } = routineInterval(n - 1, t);
+  return Math.ceil((base + (t.probeJitterMs / 4) * stretch) / 1000);
+}
 
 function child(o: SimModeOptions, n: number): Promise<SimRow> {
   const opts: SimOptions = {

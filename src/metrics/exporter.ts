@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { DSNodeEvents } from '../node/events.js';
 import type { NodeView } from '../node/node.js';
-import type { MessageName, TrafficObserver } from '../node/observer.js';
+import { MESSAGE_NAMES, type MessageName, type TrafficObserver } from '../node/observer.js';
 
 /** What the exporter needs of a running node (DSNodeServer is one). */
 export interface MetricsSubject {
@@ -13,18 +13,6 @@ export interface MetricsSubject {
     listener: (...args: DSNodeEvents[K]) => void,
   ): unknown;
 }
-
-const MESSAGE_TYPES: readonly MessageName[] = [
-  'hello',
-  'peers',
-  'update',
-  'ping',
-  'data',
-  'leave',
-  'digest',
-  'relay',
-  'probe',
-];
 
 /** `in`: requests this node answered; `out`: requests it made. */
 type Direction = 'in' | 'out';
@@ -88,7 +76,7 @@ export class MetricsExporter implements TrafficObserver {
       labelNames: ['type', 'direction'] as const,
       registers,
     });
-    for (const type of MESSAGE_TYPES) {
+    for (const type of MESSAGE_NAMES) {
       for (const direction of ['in', 'out'] as const) {
         this.messages.inc({ type, direction }, 0);
         this.bytes.inc({ type, direction }, 0);

@@ -13,8 +13,7 @@ import {
   decodePeers,
   decodeProbe,
   decodeStateAsSigned,
-  encodePeers,
-  type Peers,
+  decodeSummary,
   signedBytesLeave,
   signedBytesPeers,
 } from '../wire/packets.js';
@@ -25,6 +24,7 @@ import type { Peer } from './peers.js';
 const text = (s: string) => Buffer.from(s, 'utf8');
 const EMPTY = new Uint8Array(0);
 const OK = text('OK');
+const DIFFERS = new Uint8Array([1]);
 
 /**
  * With a network key, every failure before a message is authenticated —
@@ -161,6 +161,9 @@ function dispatch(
     case MsgType.RELAY:
       for (const s of decodeBundle(payload, core.limits).states) core.takeRelayed(s);
       return EMPTY;
+    case MsgType.SUMMARY:
+      // Empty: this node holds the same States as the asker; one byte: not.
+      return Buffer.from(decodeSummary(payload)).equals(core.summary()) ? EMPTY : DIFFERS;
   }
 }
 
@@ -229,14 +232,7 @@ function onPeers(core: NodeCore, payload: Uint8Array, req: IncomingRequest): Uin
     throw new DsnError('DSN_ERR_MALFORMED', 'peers signature does not verify');
   }
   authenticated(core, peer, req);
-  const connections = [...core.peers.values()].map((x) => ({
-    nodeId: x.id,
-    address: x.address,
-    port: x.port,
-  }));
-  const answer: Peers = { nodeId: core.id, sig: EMPTY, connections };
-  answer.sig = core.creds.keyPair.sign(signedBytesPeers(answer));
-  return encodePeers(answer);
+  return core.peerList();
 }
 
 function onUpdate(core: NodeCore, payload: Uint8Array, req: IncomingRequest): Uint8Array {

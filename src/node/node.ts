@@ -81,7 +81,7 @@ export class DSNode {
       {
         onBehind: (peer) => this.resend(peer),
         onGone: (peer) => this.forget(peer),
-        onStored: (peer) => this.spreader.stored(peer),
+        onStored: (peer, first) => this.spreader.stored(peer, first),
       },
     );
     this.abort = new AbortController();

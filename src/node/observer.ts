@@ -10,7 +10,8 @@ export type MessageName =
   | 'leave'
   | 'digest'
   | 'relay'
-  | 'probe';
+  | 'probe'
+  | 'summary';
 
 const NAMES: Record<MsgType, MessageName> = {
   1: 'hello',
@@ -22,7 +23,11 @@ const NAMES: Record<MsgType, MessageName> = {
   7: 'digest',
   8: 'relay',
   9: 'probe',
+  10: 'summary',
 };
+
+/** Every message type's name, in type order (for metrics that list each). */
+export const MESSAGE_NAMES: readonly MessageName[] = Object.values(NAMES);
 
 export function messageName(type: MsgType): MessageName {
   return NAMES[type];

@@ -173,6 +173,23 @@ export class Outbound {
     if (states.length > 0) await this.relay(peer, states);
   }
 
+  /**
+   * SUMMARY: whether the peer holds the same States as this node (then a
+   * gossip round with it has nothing to do). One try: the round is repeated
+   * with someone in a few seconds anyway.
+   */
+  async sameStates(peer: Peer): Promise<boolean> {
+    const answer = await this.rpc.call(
+      peer.address,
+      peer.port,
+      MsgType.SUMMARY,
+      this.core.summary(),
+      { tries: 1 },
+    );
+    this.core.peers.heard(peer);
+    return answer.length === 0;
+  }
+
   /** RELAY: owner-signed States the peer lacks. */
   async relay(peer: Peer, states: Uint8Array[]): Promise<void> {
     const body = encodeBundle({

@@ -37,6 +37,13 @@ export class PeerTable {
   /** Which peer's signed messages arrived on each live connection. */
   private readonly connections = new WeakMap<object, MutablePeer>();
   private readonly detector: FailureDetector<MutablePeer>;
+  /** Bumped by every change of who is in the table, where, and how they are doing. */
+  private version = 0;
+  private reachableCache: { version: number; peers: readonly Peer[]; relaying: readonly Peer[] } = {
+    version: -1,
+    peers: [],
+    relaying: [],
+  };
 
   constructor(private readonly deps: PeerTableDeps) {
     this.detector = new FailureDetector(deps.clock, deps.timing, (p, t) => this.moved(p, t));
@@ -64,9 +71,23 @@ export class PeerTable {
     return this.peers.keys();
   }
 
-  /** Peers with an endpoint to send to. */
-  reachable(): Peer[] {
-    return [...this.peers.values()].filter((p) => p.address !== '' && p.port > 0);
+  /**
+   * A number that changes whenever a peer joins or leaves the table, moves
+   * to another endpoint, or changes liveness or implementation: what is
+   * derived from the table (its signed peer list, say) is kept until then.
+   */
+  get changes(): number {
+    return this.version;
+  }
+
+  /** Peers with an endpoint to send to (kept between changes: every stored State asks). */
+  reachable(): readonly Peer[] {
+    return this.derived().peers;
+  }
+
+  /** Reachable alive peers of this implementation: those that relay. */
+  relaying(): readonly Peer[] {
+    return this.derived().relaying;
   }
 
   /** Whether a probe of `peer` is due, given the routine interval for healthy peers. */
@@ -102,6 +123,7 @@ export class PeerTable {
       throw new DsnError('DSN_ERR_LIMIT', `peer limit of ${limits.maxPeers} reached`);
     }
     const write = creds.known.has(nodeId) ? null : creds.remember(nodeId, key);
+    this.version++;
     if (peer) {
       peer.ackedSeq = 0;
       peer.answeredFor = 0;
@@ -149,7 +171,9 @@ export class PeerTable {
 
   /** It said (in a request or an answer) it is a node of this implementation. */
   sameImplementation(peer: Peer): void {
-    this.mine(peer).sameImpl = true;
+    const p = this.mine(peer);
+    if (!p.sameImpl) this.version++;
+    p.sameImpl = true;
   }
 
   /** This node sent it a signed message (it now counts this node's PINGs). */
@@ -231,6 +255,20 @@ export class PeerTable {
     });
   }
 
+  /**
+   * Another node no longer lists this peer: probe it at the next tick,
+   * unless it is not alive (already probed as a suspect) or was heard from
+   * or probed within the probe interval. Returns whether a probe was asked.
+   */
+  doubt(id: string): boolean {
+    const p = this.peers.get(id);
+    if (p?.live.state !== 'alive' || p.live.hungUp) return false;
+    const quiet = this.deps.clock.now() - Math.max(p.live.lastHeard, p.live.lastProbe);
+    if (quiet < this.deps.timing.probeIntervalMs) return false;
+    this.detector.hungUp(p);
+    return true;
+  }
+
   /** A connection to `address:port` was closed from that end: probe whoever is there at the next tick. */
   hungUpAt(address: string, port: number): void {
     for (const p of this.peers.values()) {
@@ -299,6 +337,7 @@ export class PeerTable {
   // ---- internals ------------------------------------------------------------
 
   private moved(p: MutablePeer, t: Transition): void {
+    this.version++;
     const emit = this.deps.emit;
     switch (t) {
       case 'suspect':
@@ -320,7 +359,16 @@ export class PeerTable {
   private drop(p: MutablePeer): void {
     if (this.peers.get(p.id) !== p) return;
     this.peers.delete(p.id);
+    this.version++;
     this.deps.onGone(p);
+  }
+
+  private derived(): typeof this.reachableCache {
+    if (this.reachableCache.version === this.version) return this.reachableCache;
+    const peers = [...this.peers.values()].filter((p) => p.address !== '' && p.port > 0);
+    const relaying = peers.filter((p) => p.sameImpl && p.live.state === 'alive');
+    this.reachableCache = { version: this.version, peers, relaying };
+    return this.reachableCache;
   }
 
   /** The table's own record behind a read-only view (the only place the cast is made). */

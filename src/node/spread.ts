@@ -4,6 +4,8 @@ import type { NodeCore } from './core.js';
 import type { Outbound } from './outbound.js';
 import type { Peer } from './peers.js';
 
+/** Peers checked at once per digest answer at most, for the asker's lacking them (answerDigest). */
+const DOUBTS_PER_DIGEST = 2;
 /** States pushed to one Python peer per gossip round at most. */
 const FILL_IN_PER_ROUND = 16;
 
@@ -37,26 +39,29 @@ export class Spreader {
   }
 
   /** The peers an own update goes to directly. */
-  ownTargets(): Peer[] {
+  ownTargets(): readonly Peer[] {
     const all = this.core.peers.reachable();
     if (!this.scaled()) return all;
-    const relaying = all.filter((p) => p.sameImpl && p.live.state === 'alive');
-    const picked = new Set(pick(relaying, this.spread.fanout));
+    const picked = new Set(pick(this.core.peers.relaying(), this.spread.fanout));
     return all.filter((p) => picked.has(p) || !p.sameImpl);
   }
 
-  /** A newer State of `owner` was stored here: pass it on where it is due. */
-  stored(owner: Peer): void {
+  /**
+   * A newer State of `owner` was stored here: pass it on where it is due.
+   * The first State held of a peer (`first`) is not pushed on: it came with
+   * meeting the peer, which meets the others itself (a cold start of 1,000
+   * would otherwise relay each of its million first States four times);
+   * digests still bring it to anyone who lacks it.
+   */
+  stored(owner: Peer, first = false): void {
     const bytes = this.core.stateBytes(owner.id);
     if (!bytes) return;
     const noop = () => {};
-    if (this.scaled()) {
-      const relaying = this.core.peers
-        .reachable()
-        .filter((p) => p.sameImpl && p !== owner && p.live.state === 'alive');
-      for (const p of pick(relaying, this.spread.fanout)) {
-        void this.out.relay(p, [bytes]).catch(noop);
-      }
+    if (this.scaled() && !first) {
+      // One more than the fanout, so that the owner, if among them, can be left out.
+      const picked = pick(this.core.peers.relaying(), this.spread.fanout + 1);
+      const to = picked.filter((p) => p !== owner).slice(0, this.spread.fanout);
+      for (const p of to) void this.out.relay(p, [bytes]).catch(noop);
     }
     for (const [id, seen] of this.python) {
       if (id === owner.id || seen.listed.has(owner.id) || seen.refused.has(owner.id)) continue;
@@ -96,10 +101,17 @@ export class Spreader {
   answerDigest(theirs: DigestEntry[]): Uint8Array {
     const core = this.core;
     const held = new Map(theirs.map((e) => [e.nodeId, e.lastUpdate]));
+    const mine = core.digest();
+    // An asker that holds most of what this node holds, but not X, may have
+    // found X dead: check X now rather than at its routine ping, which in a
+    // big network comes minutes apart. A check is a probe, never an eviction
+    // on hearsay; a few per answer, each peer at most once per probe interval.
+    let doubts = theirs.length * 2 > mine.length ? DOUBTS_PER_DIGEST : 0;
     const states: Uint8Array[] = [];
-    for (const e of core.digest()) {
+    for (const e of mine) {
       const t = held.get(e.nodeId);
       if (t !== undefined && t >= e.lastUpdate) continue;
+      if (t === undefined && doubts > 0 && core.peers.doubt(e.nodeId)) doubts--;
       const b = core.stateBytes(e.nodeId);
       if (b) states.push(b);
     }
@@ -128,9 +140,14 @@ export class Spreader {
   }
 }
 
-/** Up to `n` of `xs` at random. */
+/** Up to `n` of `xs` at random (without copying `xs` when n is small beside it: called per stored State). */
 export function pick<T>(xs: readonly T[], n: number): T[] {
   if (xs.length <= n) return [...xs];
+  if (n * 4 <= xs.length) {
+    const at = new Set<number>();
+    while (at.size < n) at.add(Math.floor(Math.random() * xs.length));
+    return [...at].map((i) => xs[i] as T);
+  }
   const a = [...xs];
   for (let i = 0; i < n; i++) {
     const j = i + Math.floor(Math.random() * (a.length - i));

@@ -1,4 +1,5 @@
 import type { Clock, TimerHandle } from '../clock.js';
+import type { Timing } from '../config.js';
 import { PeerError } from '../errors.js';
 import type { NodeCore } from './core.js';
 import { explainJoinFailure, type JoinFailure, joinSummary } from './join.js';
@@ -12,8 +13,25 @@ import { pick, type Spreader } from './spread.js';
  * and for all of them at no more than 4 attempts a second.
  */
 const RECONNECTS_PER_TICK = 4;
+/** Routine pings a second at most, as a multiple of probesPerSecond, once the interval stretches. */
+const ROUTINE_BURST = 1.5;
 /** Peers asked to reach a suspect on this node's behalf. */
 const INDIRECT_PROBES = 2;
+
+/**
+ * How long a healthy peer may stay silent before it is pinged, and how far
+ * the per-peer offsets spread (their share `stretch`), for a node with
+ * `peers` peers. Of each pair of TypeScript nodes one pings, so a node pings
+ * about half its peers: with more than 2 × probesPerSecond × probeIntervalMs
+ * peers the interval grows to keep this node near probesPerSecond pings a
+ * second. The pinging side waits the interval plus 0–jitter/4 × stretch
+ * (probeOffset): a routine round takes at most base + jitter/4 × stretch.
+ */
+export function routineInterval(peers: number, t: Timing): { base: number; stretch: number } {
+  const needed = (peers * 1000) / (2 * t.probesPerSecond);
+  const stretch = Math.max(1, needed / (t.probeIntervalMs + t.probeJitterMs / 8));
+  return { base: t.probeIntervalMs * stretch, stretch };
+}
 
 /**
  * The node's periodic work, on one timer that runs every
@@ -25,7 +43,8 @@ const INDIRECT_PROBES = 2;
  *   interval plus its own fixed offset: `probeIntervalMs` (4 s) and up to
  *   1.25 × `probeJitterMs` (see probeOffset) in a small network, both
  *   stretched in a big one so that the node sends about `probesPerSecond`
- *   routine pings a second (see probeInterval). Any good answer, any
+ *   routine pings a second (see routineInterval; never more than 1.5 times
+ *   that, so peers met together are not pinged together). Any good answer, any
  *   authenticated request from it, and any PING on a connection it
  *   authenticated on count as signs of life: busy peers are never pinged,
  *   and of two TypeScript nodes only the one with the smaller ID pings. A
@@ -58,6 +77,8 @@ export class Ticker {
   ) {}
   /** When each suspect was last probed through other peers. */
   private readonly indirectAt = new WeakMap<Peer, number>();
+  /** Routine pings this tick may still send, in a network big enough to stretch the interval. */
+  private routineBudget = 0;
 
   /**
    * Tries the bootstrap endpoints in order until one admits this node. When
@@ -128,28 +149,29 @@ export class Ticker {
     this.schedule();
   }
 
-  /**
-   * How long a healthy peer may stay silent before it is pinged, and how far
-   * the per-peer offsets spread (their share `stretch`). Of each pair of
-   * TypeScript nodes one pings, so a node pings about half its peers: with
-   * more than 2 × probesPerSecond × probeIntervalMs peers the interval grows
-   * to keep this node near probesPerSecond pings a second.
-   */
-  probeInterval(): { base: number; stretch: number } {
-    const t = this.core.config.timing;
-    const needed = (this.core.peers.size * 1000) / (2 * t.probesPerSecond);
-    // The pinging side of a pair waits the interval plus 0–jitter/4 (probeOffset).
-    const stretch = Math.max(1, needed / (t.probeIntervalMs + t.probeJitterMs / 8));
-    return { base: t.probeIntervalMs * stretch, stretch };
-  }
-
   private probe(): void {
     const table = this.core.peers;
-    const { base, stretch } = this.probeInterval();
+    const t = this.core.config.timing;
+    const { base, stretch } = routineInterval(table.size, t);
     const calm = () => this.clock.now() >= this.calmAt;
+    // Peers met together fall due together one interval later (all 500 of
+    // them at once in a network of 1,000 started together): past the
+    // stretch, routine pings are also held to ROUTINE_BURST × probesPerSecond,
+    // the rest waiting for the next ticks, which spreads them for good. A
+    // suspect or a peer that hung up is never held back.
+    const perTick = (t.probesPerSecond * t.suspectProbeMs) / 1000;
+    this.routineBudget =
+      stretch > 1
+        ? Math.min(this.routineBudget + ROUTINE_BURST * perTick, ROUTINE_BURST * perTick + 1)
+        : Number.POSITIVE_INFINITY;
     for (const peer of table.values()) {
       if (peer.port === 0 || peer.address === '') continue;
       if (!table.probeDue(peer, base + peer.probeOffset * stretch)) continue;
+      const urgent = peer.live.state === 'suspect' || peer.live.hungUp;
+      if (!urgent) {
+        if (this.routineBudget < 1) continue;
+        this.routineBudget--;
+      }
       table.probeStarted(peer);
       // A peer that never got a signed message from this node cannot tell
       // its PINGs from anyone's: the first probe introduces it (UPDATE).
@@ -178,9 +200,7 @@ export class Ticker {
     if (now - (this.indirectAt.get(target) ?? 0) < t.deadAfterMs / 2) return;
     this.indirectAt.set(target, now);
     const table = this.core.peers;
-    const helpers = table
-      .reachable()
-      .filter((p) => p !== target && p.sameImpl && p.live.state === 'alive');
+    const helpers = table.relaying().filter((p) => p !== target);
     for (const via of pick(helpers, INDIRECT_PROBES)) {
       this.out.probeVia(via, target, t.requestTimeoutMs).then(
         (reached) => {
@@ -210,10 +230,11 @@ export class Ticker {
   /**
    * One gossip round with a random peer that answers (a suspect is the
    * failure detector's to probe). With a node of this implementation:
-   * DIGEST (each side gets what it lacks, relayed States included) and
-   * PEERS. With a Python node: UPDATE (unless it is known to hold the own
-   * State) and PEERS; then the States of nodes its list does not name go
-   * to it (spread.ts). Then meet everyone listed and not known yet.
+   * SUMMARY, and only if the two hold different States, DIGEST (each side
+   * gets what it lacks, relayed States included) and PEERS. With a Python
+   * node: UPDATE (unless it is known to hold the own State) and PEERS; then
+   * the States of nodes its list does not name go to it (spread.ts). Then
+   * meet everyone listed and not known yet.
    */
   private async gossip(): Promise<void> {
     const all = this.core.peers.reachable();
@@ -221,6 +242,9 @@ export class Ticker {
     const candidates = answering.length > 0 ? answering : all;
     const peer = candidates[Math.floor(Math.random() * candidates.length)];
     if (!peer) return;
+    // Equal summaries: the same States of the same nodes, so neither the
+    // digest nor the peer list would tell either side anything.
+    if (peer.sameImpl && (await this.out.sameStates(peer).catch(() => false))) return;
     // A peer known to hold the newest own State (it took it, or answered it)
     // gets no UPDATE: its answer would be empty, and in a quiet network that
     // halves gossip's requests. If it lost the State without a new Hello (a

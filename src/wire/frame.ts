@@ -16,6 +16,7 @@ export const MsgType = {
   DIGEST: 7,
   RELAY: 8,
   PROBE: 9,
+  SUMMARY: 10,
 } as const;
 export type MsgType = (typeof MsgType)[keyof typeof MsgType];
 
@@ -29,6 +30,7 @@ export const PATH_OF: Record<MsgType, string> = {
   7: '/digest',
   8: '/relay',
   9: '/probe',
+  10: '/summary',
 };
 
 const TYPE_OF_PATH = new Map<string, MsgType>(

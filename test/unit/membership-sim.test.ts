@@ -12,23 +12,35 @@ import { allSee } from '../helpers/net.js';
  */
 const KEY = 'a0a1a2a3a4a5a6a7a8a9aaabacadaeaf';
 
-async function cluster(n: number, extra: Partial<DSNodeConfigInit> = {}) {
+/** `clocked`: the network runs on the clock too (a silent host's requests then time out in simulated time). */
+async function cluster(n: number, extra: Partial<DSNodeConfigInit> = {}, clocked = false) {
   const clock = new FakeClock(Date.now());
-  const network = new MemoryNetwork();
+  const network = new MemoryNetwork(clocked ? { clock } : {});
   const nodes: DSNodeServer[] = [];
   const addr = (i: number) => `127.0.2.${i + 1}`;
+  // On a clocked network a join's messages wait for the clock: run it meanwhile.
+  const settle = async <T>(p: Promise<T>): Promise<T> => {
+    let done = false;
+    void p.finally(() => {
+      done = true;
+    });
+    while (clocked && !done) await clock.advance(5);
+    return p;
+  };
   for (let i = 0; i < n; i++) {
     nodes.push(
-      await DSNodeServer.start({
-        nodeId: `n${i}`,
-        port: 7000,
-        aesKey: KEY,
-        credentialDir: null,
-        clock,
-        transport: network.transport(addr(i)),
-        bootstrapNodes: i === 0 ? [] : [{ address: addr(0), port: 7000 }],
-        ...extra,
-      }),
+      await settle(
+        DSNodeServer.start({
+          nodeId: `n${i}`,
+          port: 7000,
+          aesKey: KEY,
+          credentialDir: null,
+          clock,
+          transport: network.transport(addr(i)),
+          bootstrapNodes: i === 0 ? [] : [{ address: addr(0), port: 7000 }],
+          ...extra,
+        }),
+      ),
     );
   }
   const events = (name: 'disconnect' | 'leave' | 'suspect' | 'alive') => {
@@ -36,7 +48,7 @@ async function cluster(n: number, extra: Partial<DSNodeConfigInit> = {}) {
     for (const s of nodes) s.on(name, (id) => seen.push(`${s.nodeId()}:${id}`));
     return seen;
   };
-  const stopAll = () => Promise.all(nodes.map((s) => s.stop()));
+  const stopAll = () => settle(Promise.all(nodes.map((s) => s.stop())));
   return { clock, network, nodes, addr, events, stopAll, ids: () => nodes.map((s) => s.nodeId()) };
 }
 
@@ -114,6 +126,36 @@ describe('membership in simulation', () => {
       for (const [i, o] of c.nodes.entries())
         assert.equal(s.readData(o.nodeId(), 'w'), `latest of ${i}`);
     }
+    await c.stopAll();
+  });
+
+  it('a silent host one node found dead is checked by the others at once, not at their routine ping', async () => {
+    // probesPerSecond 0.02 stretches the routine interval of 19 peers to
+    // ~7.5 min, as ~1,000 peers stretch the default one to ~8 min.
+    const c = await cluster(20, { timing: { probesPerSecond: 0.02 } }, true);
+    await c.clock.advance(20_000);
+    assert.ok(allSee(c.nodes, c.ids()));
+    const gone = c.events('disconnect');
+    const x = c.nodes[15] as DSNodeServer; // 'n15': 7 nodes have smaller IDs (they ping it), 12 larger
+    const others = c.nodes.filter((s) => s !== x);
+    c.network.blackhole = true; // silent: requests to it time out, nothing refuses
+    c.network.partition(
+      [c.addr(15)],
+      others.map((_, i) => c.addr(i < 15 ? i : i + 1)),
+    );
+    const evicted = () => gone.filter((e) => e.endsWith(':n15')).length;
+    let firstAt = 0;
+    for (let s = 0; s < 1200 && evicted() < others.length; s++) {
+      await c.clock.advance(1_000);
+      if (firstAt === 0 && evicted() > 0) firstAt = c.clock.now();
+    }
+    assert.equal(evicted(), others.length, 'every other node dropped it');
+    // The 12 with larger IDs would wait out their own, longer routine offset:
+    // without the check, the last eviction comes ≥ 3 min after the first
+    // (230 s in a run). The digests of those that dropped it make the others
+    // check it within a few gossip rounds (~50 s in runs, probes included).
+    const spread = (c.clock.now() - firstAt) / 1000;
+    assert.ok(spread <= 100, `the last eviction came ${spread} s after the first`);
     await c.stopAll();
   });
 

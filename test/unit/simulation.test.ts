@@ -40,13 +40,17 @@ describe('simulation on the in-memory transport', () => {
     await Promise.all(c.nodes.map((s) => s.stop()));
   });
 
-  it('a node that vanishes is dropped by all within about 9 s, with disconnect events', async () => {
+  it('a host that goes silent is dropped by all within about 9 s, with disconnect events', async () => {
     const c = await cluster(8);
     const gone: string[] = [];
     const victim = c.nodes[5] as DSNodeServer;
     const live = c.nodes.filter((s) => s !== victim);
     for (const s of live) s.on('disconnect', (id) => gone.push(`${s.nodeId()}:${id}`));
-    await victim.node.transport.close(); // no goodbye, like kill -9
+    // No goodbye and no refusal: its host is cut off, as when it loses power.
+    c.network.partition(
+      [c.addr(5)],
+      live.map((s) => c.addr(c.nodes.indexOf(s))),
+    );
     await c.clock.advance(7_000);
     assert.equal(gone.length, 0, 'not before the dead-after time');
     await c.clock.advance(3_000);
@@ -58,6 +62,20 @@ describe('simulation on the in-memory transport', () => {
       ),
     );
     await Promise.all(c.nodes.map((s) => s.stop()));
+  });
+
+  it('a killed node (its port refuses) is dropped by all after two refused probes, well before the silence rule', async () => {
+    const c = await cluster(8);
+    const gone: string[] = [];
+    const victim = c.nodes[5] as DSNodeServer;
+    const live = c.nodes.filter((s) => s !== victim);
+    for (const s of live) s.on('disconnect', (id) => gone.push(`${s.nodeId()}:${id}`));
+    await victim.node.transport.close(); // no goodbye, like kill -9: connections are refused
+    // Its closed connections make each peer probe it at the next tick; two
+    // refusals a probe period apart drop it (8 s of silence would be needed otherwise).
+    await c.clock.advance(4_000);
+    assert.deepEqual(gone.sort(), live.map((s) => `${s.nodeId()}:n5`).sort());
+    await Promise.all(live.map((s) => s.stop()));
   });
 
   it('a short outage (below the dead-after time) evicts nobody', async () => {
@@ -113,7 +131,7 @@ describe('simulation on the in-memory transport', () => {
     await Promise.all(c.nodes.map((s) => s.stop()));
   });
 
-  it('gossip sends no UPDATE to peers that hold the newest state; PEERS go on', async () => {
+  it('quiet gossip sends a summary only: no UPDATE, DIGEST or PEERS while all hold the same', async () => {
     const c = await cluster(8);
     await c.clock.advance(30_000);
     const paths = new Map<string, number>();
@@ -126,9 +144,11 @@ describe('simulation on the in-memory transport', () => {
       };
     }
     await c.clock.advance(60_000);
-    assert.equal(paths.get('/update') ?? 0, 0, 'UPDATEs in a quiet network');
-    // Every node gossips every 3 s: 8 nodes × 20 rounds of PEERS.
-    assert.ok((paths.get('/peers') ?? 0) >= 8 * 15, `${paths.get('/peers')} PEERS`);
+    for (const path of ['/update', '/digest', '/peers']) {
+      assert.equal(paths.get(path) ?? 0, 0, `${path} in a quiet network`);
+    }
+    // Every node gossips every 3 s: 8 nodes × 20 rounds.
+    assert.ok((paths.get('/summary') ?? 0) >= 8 * 15, `${paths.get('/summary')} SUMMARY`);
     // An update still goes out, to everyone.
     await (c.nodes[3] as DSNodeServer).updateData('k', 'v');
     assert.equal(paths.get('/update'), 7);
