@@ -1,21 +1,27 @@
 /**
  * npm run bench [-- --sizes 5,10,25,50,100 --mode process|inproc|data|sim --updates 60
  *                   --warmup round|0|R --throughput-seconds 10 --idle-seconds 60
+ *                   --floor-sizes 25,50
  *                   --data-sizes 8k,256k,4m,32m --data-sends N --data-rounds 500
  *                   --data-rss-sends 12 --out bench/results
  *                   --sim-seed 1 --sim-loss 0.01 --sim-delay 1-5 --sim-writers 5 --sim-cap 300
- *                   --sim-idle-after 10 --sim-signing insecure|real]
+ *                   --sim-idle-after auto|S --sim-signing insecure|real]
  *
  * Starts N real nodes on 127.0.0.1 (AES on) and measures join, convergence,
- * throughput and cost; prints a table and writes JSON, markdown and an SVG
- * chart to bench/results/. Process mode then runs the DATA section
- * (bench/data.ts), which `--mode data` runs alone. `--mode sim` simulates up
- * to thousands of nodes in one process on a simulated clock (bench/sim.ts).
+ * throughput and cost, and (process mode, --floor-sizes) the same fan-out
+ * with no protocol (bench/fanout.mjs) for the convergence targets; prints a
+ * table and writes JSON, markdown and an SVG chart to bench/results/.
+ * Process mode then runs the DATA section (bench/data.ts), which `--mode
+ * data` runs alone. `--mode sim` simulates up to thousands of nodes in one
+ * process on a simulated clock (bench/sim.ts).
  * See bench/README.md.
  */
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { cryptoBackend, generateKey } from '../src/index.js';
 import { dataMarkdown, dataTable, parseSize, runData } from './data.js';
@@ -24,7 +30,7 @@ import { ProcNet } from './procnet.js';
 import { chartSvg, markdown, table } from './report.js';
 import { runSimMode } from './sim.js';
 import { round, summary } from './stats.js';
-import type { BenchNet } from './types.js';
+import type { BenchNet, Floor, Row } from './types.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -35,6 +41,7 @@ const { values: args } = parseArgs({
     'throughput-seconds': { type: 'string', default: '10' },
     'throughput-window': { type: 'string', default: '64' },
     'idle-seconds': { type: 'string', default: '60' },
+    'floor-sizes': { type: 'string', default: '25,50' },
     'data-sizes': { type: 'string', default: '8k,256k,4m,32m' },
     'data-sends': { type: 'string' },
     'data-rounds': { type: 'string', default: '500' },
@@ -46,7 +53,7 @@ const { values: args } = parseArgs({
     'sim-delay': { type: 'string', default: '1-5' },
     'sim-writers': { type: 'string', default: '5' },
     'sim-cap': { type: 'string', default: '300' },
-    'sim-idle-after': { type: 'string', default: '10' },
+    'sim-idle-after': { type: 'string', default: 'auto' },
     'sim-signing': { type: 'string', default: 'insecure' },
   },
 });
@@ -73,35 +80,15 @@ const dataOptions = {
   rounds: wholeNumber('data-rounds', args['data-rounds'], 1),
   rssSends: wholeNumber('data-rss-sends', args['data-rss-sends'], 1),
 };
+// The sizes whose convergence targets are ratios to the floor; N=100 would
+// add about a minute (its updates are 320 ms apart).
+const floorSizes = args['floor-sizes'].split(',').filter(Boolean).map(Number);
+if (floorSizes.some((n) => !Number.isInteger(n) || n < 2)) {
+  throw new Error('--floor-sizes: whole numbers ≥ 2, or empty for none');
+}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export interface Row {
-  n: number;
-  joinMs: number;
-  /** The measured updates, after the warm-up. */
-  convergence: { median: number; p90: number; p99: number; n: number };
-  /** The warm-up updates (by default one per node: each node's first write). */
-  warmup: { median: number; p90: number; p99: number; n: number } | null;
-  throughput: {
-    seconds: number;
-    acceptedPerSec: number;
-    deliveredPerSec: number;
-    lagP99Ms: number;
-    finalEverywhere: boolean;
-  };
-  cpuSecPerUpdate: number;
-  idleCores: number;
-  /** Requests per second of the whole network while idle (pings and gossip). */
-  idleRequestsPerSec: number;
-  bytesPerUpdate: number;
-  rssMiB: { median: number; max: number };
-  /** Private memory (not shared with other processes) after the throughput run; null if unknown. */
-  privateMiB: { median: number; max: number } | null;
-  /** RSS once joined and idle, before the throughput run. */
-  rssIdleMiB: { median: number; max: number };
-}
-
-async function measure(n: number): Promise<Row> {
+async function measure(n: number): Promise<Omit<Row, 'floor'>> {
   const net: BenchNet = args.mode === 'process' ? new ProcNet() : new InprocNet();
   try {
     const joinMs = await net.start(n, generateKey());
@@ -153,6 +140,33 @@ async function measure(n: number): Promise<Row> {
   }
 }
 
+const FANOUT = fileURLToPath(new URL('fanout.mjs', import.meta.url));
+// At most 40 updates (the run's default is 60): the floor at N=25 and 50
+// then adds ~28 s to a run on a quiet 2-core machine instead of ~33 s, most
+// of it the spacing of the updates.
+const FLOOR_UPDATES = 40;
+
+/** bench/fanout.mjs at N as a child process; its convergence over IPC. */
+async function fanoutFloor(n: number, convergenceMedian: number): Promise<Floor> {
+  const child = fork(FANOUT, [String(n), String(Math.min(updates, FLOOR_UPDATES))], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  let got: Omit<Floor, 'ratio'> | undefined;
+  child.once('message', (m) => {
+    got = m as Omit<Floor, 'ratio'>;
+  });
+  // 'close' comes after the IPC channel closed, so after its message.
+  const [code] = await once(child, 'close');
+  if (code !== 0 || !got) throw new Error(`bench/fanout.mjs ${n}: exit ${code}, no result`);
+  return {
+    updates: got.updates,
+    median: round(got.median, 2),
+    p90: round(got.p90, 2),
+    p99: round(got.p99, 2),
+    ratio: round(convergenceMedian / got.median, 2),
+  };
+}
+
 function rounded<T extends Record<string, number>>(o: T): T {
   return Object.fromEntries(
     Object.entries(o).map(([k, v]) => [k, k === 'n' ? v : round(v, 2)]),
@@ -193,7 +207,11 @@ if (simMode) {
     lossRate,
     delayMs: { min, max },
     idleSeconds: wholeNumber('idle-seconds', args['idle-seconds'], 1),
-    idleAfterSeconds: wholeNumber('sim-idle-after', args['sim-idle-after'], 0),
+    // auto: one routine ping cycle after the join, and a window of at least one more.
+    idleAfterSeconds:
+      args['sim-idle-after'] === 'auto'
+        ? null
+        : wholeNumber('sim-idle-after', args['sim-idle-after'], 0),
     writers: wholeNumber('sim-writers', args['sim-writers'], 1),
     membershipCapSeconds: wholeNumber('sim-cap', args['sim-cap'], 1),
     signing: args['sim-signing'] as 'insecure' | 'real',
@@ -204,7 +222,13 @@ if (simMode) {
 }
 for (const n of args.mode === 'data' || simMode ? [] : sizes) {
   console.log(`N=${n} …`);
-  rows.push(await measure(n));
+  const row = await measure(n);
+  // measure() has stopped the nodes: the floor runs with none of them left.
+  const floor =
+    args.mode === 'process' && floorSizes.includes(n)
+      ? await fanoutFloor(n, row.convergence.median)
+      : null;
+  rows.push({ ...row, floor });
   console.log(table(rows.slice(-1)));
   // Written after every size, so that a long run interrupted keeps what it measured.
   writeFileSync(

@@ -32,3 +32,47 @@ export interface BenchNet {
   stats(): Promise<NetStats>;
   stop(): Promise<void>;
 }
+
+/**
+ * The same fan-out with no protocol (bench/fanout.mjs: N processes, plain
+ * TCP), measured in the same run once that size's nodes had stopped: the
+ * machine's part of the convergence time.
+ */
+export interface Floor {
+  /** Measured updates (after one warm-up round). */
+  updates: number;
+  median: number;
+  p90: number;
+  p99: number;
+  /** Convergence median / floor median. */
+  ratio: number;
+}
+
+/** One size of process or in-process mode. */
+export interface Row {
+  n: number;
+  joinMs: number;
+  /** The measured updates, after the warm-up. */
+  convergence: { median: number; p90: number; p99: number; n: number };
+  /** The warm-up updates (by default one per node: each node's first write). */
+  warmup: { median: number; p90: number; p99: number; n: number } | null;
+  throughput: {
+    seconds: number;
+    acceptedPerSec: number;
+    deliveredPerSec: number;
+    lagP99Ms: number;
+    finalEverywhere: boolean;
+  };
+  cpuSecPerUpdate: number;
+  idleCores: number;
+  /** Requests per second of the whole network while idle (pings and gossip). */
+  idleRequestsPerSec: number;
+  bytesPerUpdate: number;
+  rssMiB: { median: number; max: number };
+  /** Private memory (not shared with other processes) after the throughput run; null if unknown. */
+  privateMiB: { median: number; max: number } | null;
+  /** RSS once joined and idle, before the throughput run. */
+  rssIdleMiB: { median: number; max: number };
+  /** Null where not measured (in-process mode, or N not in --floor-sizes). */
+  floor: Floor | null;
+}

@@ -3,6 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { it } from 'node:test';
+import { markdown } from '../../bench/report.js';
+import type { Row } from '../../bench/types.js';
 import { tempDir } from '../helpers/net.js';
 
 /**
@@ -21,6 +23,9 @@ it('npm run bench: a smoke run with three node processes writes a complete repor
     '1',
     '--idle-seconds',
     '1',
+    // The protocol-free floor at this run's one size (by default only 25 and 50).
+    '--floor-sizes',
+    '3',
     // Process mode runs the DATA section after the others: a tiny one here.
     '--data-sizes',
     '1k',
@@ -52,19 +57,110 @@ it('npm run bench: a smoke run with three node processes writes a complete repor
   assert.equal(row.throughput.finalEverywhere, true);
   assert.ok(row.throughput.acceptedPerSec > 0);
   assert.ok(row.rssMiB.max > 0 && row.joinMs > 0);
+  // The floor ran (bench/fanout.mjs at N=3, as many updates) and the ratio is conv p50 / floor p50.
+  assert.equal(row.floor.updates, 5);
+  assert.ok(Number.isFinite(row.floor.median) && row.floor.median > 0, `floor ${row.floor.median}`);
+  assert.ok(row.floor.p99 >= row.floor.median);
+  assert.ok(Number.isFinite(row.floor.ratio) && row.floor.ratio > 0, `ratio ${row.floor.ratio}`);
+  // (The ratio is of the unrounded floor; the JSON's floor is rounded to 0.01 ms.)
+  assert.ok(
+    Math.abs(row.floor.ratio - row.convergence.median / row.floor.median) <=
+      0.01 + (row.floor.ratio * 0.01) / row.floor.median,
+    `ratio ${row.floor.ratio} vs ${row.convergence.median} / ${row.floor.median}`,
+  );
+  assert.ok(row.privateMiB.max > 0, 'private memory is read on Linux');
   const md = readFileSync(join(out.path, 'bench-process.md'), 'utf8');
-  assert.match(md, /\| 3 \|/);
+  assert.match(
+    md,
+    /^\| N \| join ms \| conv p50 \| p90 \| p99 \| 1st p50 \| floor p50 \| ×floor \| /m,
+  );
+  assert.ok(
+    md.includes(`| ${row.warmup.median} | ${row.floor.median} | ${row.floor.ratio} |`),
+    'the floor and the ratio in the table',
+  );
+  assert.match(md, /^\| 3 \|/m);
+  assert.match(
+    md,
+    new RegExp(
+      `^- [✅❌] private memory ≤ 60 MiB per node \\(max ${row.privateMiB.max} MiB; RSS max ${row.rssMiB.max} MiB`,
+      'm',
+    ),
+  );
   assert.ok(row.rssIdleMiB.max > 0);
   assert.ok(
     md.includes(
       `before the throughput run, after the convergence and idle runs: RSS at most ${row.rssIdleMiB.max} MiB`,
     ),
   );
-  assert.match(readFileSync(join(out.path, 'bench-process.svg'), 'utf8'), /^<svg/);
+  const svg = readFileSync(join(out.path, 'bench-process.svg'), 'utf8');
+  assert.match(svg, /^<svg/);
+  assert.match(svg, />floor \(median\)</);
   const data = JSON.parse(readFileSync(join(out.path, 'bench-data.json'), 'utf8'));
   assert.equal(data.sizes[0].sends, 2);
   assert.equal(data.sizes[0].mismatches, 0);
   out.cleanup();
+});
+
+it('bench/report.ts: the convergence targets are ratios to the floor; unmeasured targets are not met', () => {
+  const machine = { cores: 2, cpu: 'test', node: 'v20', crypto: 'test', mode: 'process', date: '' };
+  const row = (n: number, floor: Row['floor'], privateMiB: Row['privateMiB']): Row => ({
+    n,
+    joinMs: 100,
+    convergence: { median: 12, p90: 14, p99: 16, n: 60 },
+    warmup: null,
+    throughput: {
+      seconds: 10,
+      acceptedPerSec: 2000,
+      deliveredPerSec: 2000,
+      lagP99Ms: 20,
+      finalEverywhere: true,
+    },
+    cpuSecPerUpdate: 0.03,
+    idleCores: 0.1,
+    idleRequestsPerSec: 10,
+    bytesPerUpdate: 3000,
+    rssMiB: { median: 56, max: 93.9 },
+    privateMiB,
+    rssIdleMiB: { median: 53, max: 55 },
+    floor,
+  });
+  const floor = (median: number) => ({
+    updates: 40,
+    median,
+    p90: median,
+    p99: median,
+    ratio: Math.round((12 / median) * 100) / 100,
+  });
+  const measured = markdown(machine, [
+    row(25, floor(8), { median: 14, max: 51.4 }),
+    row(50, floor(4), { median: 14, max: 48 }),
+  ]);
+  assert.match(measured, /^\| 25 \| 100 \| 12 \| 14 \| 16 \| – \| 8 \| 1\.5 \| /m);
+  assert.match(
+    measured,
+    /^- ✅ convergence median N=25 ≤ 2× floor \(12 ms vs floor 8 ms = 1\.5×\)$/m,
+  );
+  assert.match(measured, /^- ❌ convergence median N=50 ≤ 2× floor \(12 ms vs floor 4 ms = 3×\)$/m);
+  assert.match(
+    measured,
+    /^- ✅ private memory ≤ 60 MiB per node \(max 51\.4 MiB; RSS max 93\.9 MiB, /m,
+  );
+  assert.doesNotMatch(measured, /RSS ≤ 60 MiB|N=25 ≤ 10 ms|N=50 ≤ 25 ms/);
+  // No floor, or one node's private memory unknown: reported as not measured, never as met.
+  const unmeasured = markdown(machine, [
+    row(25, null, { median: 14, max: 51.4 }),
+    row(50, floor(8), null),
+  ]);
+  assert.match(unmeasured, /^\| 25 \| 100 \| 12 \| 14 \| 16 \| – \| – \| – \| /m);
+  assert.match(
+    unmeasured,
+    /^- ❔ convergence median N=25 ≤ 2× floor: floor not measured \(12 ms\)$/m,
+  );
+  assert.match(unmeasured, /^- ✅ convergence median N=50 ≤ 2× floor \(12 ms vs floor 8 ms/m);
+  assert.match(
+    unmeasured,
+    /^- ❔ private memory ≤ 60 MiB per node: not measured \(.*RSS max 93\.9 MiB/m,
+  );
 });
 
 /** Runs the DATA section alone with `args`; its JSON and markdown reports. */
@@ -229,7 +325,11 @@ it('npm run bench --mode sim: a small simulation reaches full membership and con
     }
     assert.ok(Number.isInteger(row.convergence.medianHops) && row.convergence.medianHops >= 1);
     assert.ok(row.convergence.bytesPerNode > 0);
-    assert.equal(row.idle.seconds, 5);
+    // --sim-idle-after auto: the window starts one routine ping cycle after
+    // the join and lasts at least one, so pings have resumed in it.
+    assert.ok(row.idle.routineCycleSeconds >= 4, `cycle ${row.idle.routineCycleSeconds}`);
+    assert.equal(row.idle.seconds, Math.max(5, row.idle.routineCycleSeconds));
+    assert.ok(row.idle.byPath['/ping'] > 0, `N=${row.n}: no PING in the idle window`);
     assert.ok(row.idle.requestsPerNodePerSec > 0 && row.idle.bytesPerNodePerSec > 0);
     assert.equal(typeof row.idle.byPath, 'object');
     assert.equal(row.alerts.count, 0, row.alerts.first.join('; '));
