@@ -302,8 +302,10 @@ export class DSNode {
           await this.out.exchange(peer);
         } catch (err) {
           // Tried and given up (the retries are in Rpc): send the newest
-          // State again as soon as the peer shows a sign of life.
+          // State again as soon as the peer shows a sign of life; past the
+          // full mesh its part of the tree gets it from here meanwhile.
           this.core.peers.fellBehind(peer);
+          this.spreader.missed(peer);
           throw err;
         }
       });

@@ -190,13 +190,13 @@ export class Outbound {
     return answer.length === 0;
   }
 
-  /** RELAY: owner-signed States the peer lacks. */
-  async relay(peer: Peer, states: Uint8Array[]): Promise<void> {
+  /** RELAY: owner-signed States the peer lacks (one try unless told: digests repair a miss). */
+  async relay(peer: Peer, states: Uint8Array[], tries = 1): Promise<void> {
     const body = encodeBundle({
       states: fitStates(states, this.core.limits.maxBodyBytes),
       wanted: [],
     });
-    await this.rpc.call(peer.address, peer.port, MsgType.RELAY, body, { tries: 1 });
+    await this.rpc.call(peer.address, peer.port, MsgType.RELAY, body, { tries });
   }
 
   /**

@@ -1,5 +1,5 @@
 import type { Spread } from '../config.js';
-import { type DigestEntry, encodeBundle, fitStates } from '../wire/packets.js';
+import { type DigestEntry, encodeBundle, fitStates, inIdOrder } from '../wire/packets.js';
 import type { NodeCore } from './core.js';
 import type { Outbound } from './outbound.js';
 import type { Peer } from './peers.js';
@@ -13,10 +13,19 @@ const FILL_IN_PER_ROUND = 16;
  * Who gets which State beyond its owner's own sends (docs/PROTOCOL.md §9 says
  * why relaying is safe: every State is signed by its owner).
  *
- * - Up to `fanoutAbove` nodes the owner sends to everyone. Above, it sends
- *   to `fanout` peers of this implementation and to every Python peer, and
- *   each node of this implementation passes a State it takes on to `fanout`
- *   others, once (eager push); digests in gossip repair the rest (lazy).
+ * - Up to `fanoutAbove` nodes the owner sends to everyone. Above, a State
+ *   travels down a tree: the nodes of this implementation in node-ID order,
+ *   rotated to start at the owner, as a heap with `fanout` children per node
+ *   (position p passes it on to positions fanout·p + 1 … fanout·p + fanout).
+ *   Every node computes the same tree from its own table, so no list
+ *   travels with a State; the owner sends to `fanout` peers, each node takes
+ *   it once, and an update costs N − 1 messages in all, as the full mesh,
+ *   in log_fanout(N) hops. (Random relays to `fanout` peers each, tried
+ *   first, cost fanout × N messages and still missed ~e^−fanout of the
+ *   nodes.) A child that is not alive is skipped for its own children; one
+ *   whose RELAY fails gets its children sent to instead. Where views of the
+ *   table differ, digests in gossip repair what the tree missed (lazy push).
+ *   Python peers get every own State straight from its owner.
  * - Among nodes of this implementation, gossip exchanges digests (node ID,
  *   last_update): each side sends only what the other lacks.
  * - A Python node does not relay and speaks no digest; what it lacks is
@@ -26,6 +35,12 @@ const FILL_IN_PER_ROUND = 16;
 export class Spreader {
   /** For each Python peer, the nodes its last peer list named, and those it refused from us. */
   private readonly python = new Map<string, { listed: Set<string>; refused: Set<string> }>();
+  /** The tree's order: this node and its peers of this implementation, by node ID; kept until the table changes. */
+  private order: { changes: number; ids: string[]; at: Map<string, number> } = {
+    changes: -1,
+    ids: [],
+    at: new Map(),
+  };
 
   constructor(
     private readonly core: NodeCore,
@@ -38,36 +53,85 @@ export class Spreader {
     return this.core.peers.size + 1 > this.spread.fanoutAbove;
   }
 
-  /** The peers an own update goes to directly. */
+  /** The peers an own update goes to directly: everyone, or past the full mesh the tree's first level and every Python peer. */
   ownTargets(): readonly Peer[] {
     const all = this.core.peers.reachable();
     if (!this.scaled()) return all;
-    const picked = new Set(pick(this.core.peers.relaying(), this.spread.fanout));
-    return all.filter((p) => picked.has(p) || !p.sameImpl);
+    return [...this.below(this.core.id), ...all.filter((p) => !p.sameImpl)];
   }
 
   /**
    * A newer State of `owner` was stored here: pass it on where it is due.
    * The first State held of a peer (`first`) is not pushed on: it came with
    * meeting the peer, which meets the others itself (a cold start of 1,000
-   * would otherwise relay each of its million first States four times);
-   * digests still bring it to anyone who lacks it.
+   * would otherwise relay each of its million first States); digests still
+   * bring it to anyone who lacks it.
    */
   stored(owner: Peer, first = false): void {
     const bytes = this.core.stateBytes(owner.id);
     if (!bytes) return;
-    const noop = () => {};
-    if (this.scaled() && !first) {
-      // One more than the fanout, so that the owner, if among them, can be left out.
-      const picked = pick(this.core.peers.relaying(), this.spread.fanout + 1);
-      const to = picked.filter((p) => p !== owner).slice(0, this.spread.fanout);
-      for (const p of to) void this.out.relay(p, [bytes]).catch(noop);
-    }
+    if (this.scaled() && !first) this.passOn(owner.id, this.core.id, bytes);
     for (const [id, seen] of this.python) {
       if (id === owner.id || seen.listed.has(owner.id) || seen.refused.has(owner.id)) continue;
       const p = this.core.peers.get(id);
       if (p) void this.fillIn(p, owner.id, bytes, seen.refused);
     }
+  }
+
+  /** An own State did not reach `peer`: past the full mesh, its children in the tree get it from here. */
+  missed(peer: Peer): void {
+    if (this.scaled() && peer.sameImpl)
+      this.passOn(this.core.id, peer.id, this.core.ownStateBytes());
+  }
+
+  /**
+   * RELAY to the children of `at` in `ownerId`'s tree, each tried twice (its
+   * whole subtree waits on it); a child that still fails has its own
+   * children sent to.
+   */
+  private passOn(ownerId: string, at: string, bytes: Uint8Array): void {
+    for (const child of this.below(ownerId, at)) {
+      this.out.relay(child, [bytes], 2).catch(() => {
+        if (this.core.peers.get(child.id) === child) this.passOn(ownerId, child.id, bytes);
+      });
+    }
+  }
+
+  /**
+   * The children of node `at` (this node by default) in the tree of
+   * `ownerId`'s States, skipping those not alive for their own children.
+   * None when either is not in the tree (a Python owner sends to everyone
+   * itself).
+   */
+  private below(ownerId: string, at: string = this.core.id): Peer[] {
+    const { ids, at: index } = this.treeOrder();
+    const o = index.get(ownerId);
+    const me = index.get(at);
+    if (o === undefined || me === undefined) return [];
+    const n = ids.length;
+    const f = Math.max(1, this.spread.fanout);
+    const out: Peer[] = [];
+    const visit = (pos: number) => {
+      for (let k = 1; k <= f; k++) {
+        const c = f * pos + k;
+        if (c >= n) return;
+        const peer = this.core.peers.get(ids[(c + o) % n] as string);
+        if (peer?.live.state === 'alive') out.push(peer);
+        else visit(c);
+      }
+    };
+    visit((me - o + n) % n);
+    return out;
+  }
+
+  private treeOrder(): { ids: string[]; at: Map<string, number> } {
+    const changes = this.core.peers.changes;
+    if (this.order.changes === changes) return this.order;
+    const ids = [this.core.id];
+    for (const p of this.core.peers.reachable()) if (p.sameImpl) ids.push(p.id);
+    const sorted = inIdOrder(ids, (id) => id);
+    this.order = { changes, ids: sorted, at: new Map(sorted.map((id, i) => [id, i])) };
+    return this.order;
   }
 
   /**

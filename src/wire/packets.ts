@@ -354,22 +354,27 @@ export function decodeDigest(b: Uint8Array, limits: Limits): DigestEntry[] {
   return out;
 }
 
+/**
+ * `xs` sorted by node ID in the byte order of the IDs' UTF-8: the order
+ * every node of this implementation agrees on (summaries, the relay tree).
+ */
+export function inIdOrder<T>(xs: readonly T[], id: (x: T) => string): T[] {
+  const keyed = xs.map((x) => ({ x, k: Buffer.from(id(x), 'utf8') }));
+  keyed.sort((a, b) => Buffer.compare(a.k, b.k));
+  return keyed.map((e) => e.x);
+}
+
 /** Bytes of a digest summary: a truncated SHA-256, enough to tell two digests apart. */
 export const SUMMARY_BYTES = 16;
 
 /**
  * A digest's summary: SHA-256 over its encoding (encodeDigest) with the
- * entries in node-ID order, truncated.
- * Two nodes with equal summaries hold the same States of the same nodes.
+ * entries in node-ID order, truncated. Two nodes with equal summaries hold
+ * the same States of the same nodes.
  */
 export function digestSummary(entries: readonly DigestEntry[]): Uint8Array {
-  // In the byte order of the IDs' UTF-8, which any implementation can repeat.
-  const keyed = entries.map((e) => ({ id: Buffer.from(e.nodeId, 'utf8'), e }));
-  keyed.sort((a, b) => Buffer.compare(a.id, b.id));
-  const w = new Writer(16 + keyed.length * 24);
-  w.u32(keyed.length);
-  for (const { e } of keyed) w.string(e.nodeId).f64(e.lastUpdate);
-  return createHash('sha256').update(w.finish()).digest().subarray(0, SUMMARY_BYTES);
+  const sorted = encodeDigest(inIdOrder(entries, (e) => e.nodeId));
+  return createHash('sha256').update(sorted).digest().subarray(0, SUMMARY_BYTES);
 }
 
 /** SUMMARY request: the asker's digest summary. */

@@ -9,12 +9,22 @@ import type { MemoryTransport } from '../../src/transport/memory.js';
 import { frame, MsgType, unframe } from '../../src/wire/frame.js';
 import { DEFAULT_LIMITS } from '../../src/wire/limits.js';
 import {
+  decodeBundle,
   decodeData,
+  decodeDigest,
   decodeHello,
+  decodeLeave,
   decodePeers,
+  decodeProbe,
   decodeState,
+  decodeSummary,
+  digestSummary,
+  encodeBundle,
   encodeData,
+  encodeDigest,
+  encodeLeave,
   encodePeers,
+  encodeProbe,
   encodeState,
   signedBytesState,
 } from '../../src/wire/packets.js';
@@ -124,8 +134,28 @@ function decoderSeeds(): Seed[] {
       type: MsgType.DATA,
       payload: encodeData({ nodeId: 'd', sig, data: new Uint8Array(0) }),
     },
+    // The extensions spoken between nodes of this implementation.
+    {
+      name: 'leave',
+      type: MsgType.LEAVE,
+      payload: encodeLeave({ nodeId: 'node-é', at: 1.5, sig }),
+    },
+    { name: 'digest', type: MsgType.DIGEST, payload: encodeDigest(entries) },
+    { name: 'digest (empty)', type: MsgType.DIGEST, payload: encodeDigest([]) },
+    {
+      name: 'bundle',
+      type: MsgType.RELAY,
+      payload: encodeBundle({ states: [state([]), state(RICH, 'ü')], wanted: ['a', 'node-é'] }),
+    },
+    { name: 'probe', type: MsgType.PROBE, payload: encodeProbe('node-é') },
+    { name: 'summary', type: MsgType.SUMMARY, payload: digestSummary(entries) },
   ];
 }
+
+const entries = [
+  { nodeId: 'a', lastUpdate: 1.25 },
+  { nodeId: 'node-é', lastUpdate: 1_700_000_000.5 },
+];
 
 function u32(v: number): Buffer {
   const b = Buffer.alloc(4);
@@ -143,6 +173,11 @@ const DECODERS: { name: string; type: MsgType; dec: (b: Uint8Array) => unknown; 
   { name: 'decodePeers', type: MsgType.PEERS, dec: (b) => decodePeers(b, L), n: 12_000 },
   { name: 'decodeState', type: MsgType.UPDATE, dec: (b) => decodeState(b, L), n: 12_000 },
   { name: 'decodeData', type: MsgType.DATA, dec: (b) => decodeData(b, L), n: 12_000 },
+  { name: 'decodeLeave', type: MsgType.LEAVE, dec: (b) => decodeLeave(b, L), n: 4_000 },
+  { name: 'decodeDigest', type: MsgType.DIGEST, dec: (b) => decodeDigest(b, L), n: 4_000 },
+  { name: 'decodeBundle', type: MsgType.RELAY, dec: (b) => decodeBundle(b, L), n: 4_000 },
+  { name: 'decodeProbe', type: MsgType.PROBE, dec: (b) => decodeProbe(b, L), n: 4_000 },
+  { name: 'decodeSummary', type: MsgType.SUMMARY, dec: (b) => decodeSummary(b), n: 2_000 },
 ];
 
 describe('fuzz: decoders refuse bad input with a DecodeError, nothing else', () => {

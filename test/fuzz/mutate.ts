@@ -77,7 +77,35 @@ export function lengthFields(type: MsgType, p: Uint8Array): number[] {
       bytes();
       bytes();
       break;
+    case MsgType.LEAVE:
+      bytes(); // node_id
+      pos += 8; // at
+      bytes(); // sig
+      break;
+    case MsgType.DIGEST: {
+      out.push(pos); // count
+      const n = u32At(p, pos);
+      pos += 4;
+      for (let i = 0; i < n; i++) {
+        bytes(); // node_id
+        pos += 8; // last_update
+      }
+      break;
+    }
+    case MsgType.RELAY: {
+      for (let list = 0; list < 2; list++) {
+        out.push(pos); // count of states, then of wanted IDs
+        const n = u32At(p, pos);
+        pos += 4;
+        for (let i = 0; i < n; i++) bytes();
+      }
+      break;
+    }
+    case MsgType.PROBE:
+      bytes(); // target
+      break;
     case MsgType.PING:
+    case MsgType.SUMMARY:
       break;
   }
   return out;
@@ -162,6 +190,8 @@ export function payloadMutations(seeds: Seed[]): fc.Arbitrary<{
 }> {
   const seed = fc.constantFrom(...seeds);
   const same = (s: Seed) => PATH_OF[s.type];
+  // Seeds with length prefixes to lie in (not a PING's or a summary's fixed bytes).
+  const prefixed = seeds.filter((s) => lengthFields(s.type, s.payload).length > 0);
   return fc.oneof(
     fc
       .record({ path: fc.constantFrom(...PATHS), payload: fc.uint8Array({ maxLength: 400 }) })
@@ -183,15 +213,18 @@ export function payloadMutations(seeds: Seed[]): fc.Arbitrary<{
       path: same(s),
       payload: withFlips(s.payload, f),
     })),
-    fc
-      .tuple(seed, fc.nat(), fc.nat(), fc.nat())
-      .filter(([s]) => s.type !== MsgType.PING)
-      .map(([s, field, pick, r]) => ({
-        kind: `length-lying ${s.name}`,
-        type: s.type,
-        path: same(s),
-        payload: withLengthLie(s.type, s.payload, field, pick, r) as Uint8Array,
-      })),
+    ...(prefixed.length === 0
+      ? []
+      : [
+          fc
+            .tuple(fc.constantFrom(...prefixed), fc.nat(), fc.nat(), fc.nat())
+            .map(([s, field, pick, r]) => ({
+              kind: `length-lying ${s.name}`,
+              type: s.type,
+              path: same(s),
+              payload: withLengthLie(s.type, s.payload, field, pick, r) as Uint8Array,
+            })),
+        ]),
     fc.tuple(seed, fc.uint8Array({ minLength: 1, maxLength: 16 })).map(([s, extra]) => ({
       kind: `trailing ${s.name}`,
       type: s.type,

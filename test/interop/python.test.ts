@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { generateKey } from '../../src/index.js';
+import { type DSNodeServer, generateKey } from '../../src/index.js';
 import { next, sorted, TestNet, until } from '../helpers/net.js';
 import { PyPeer, type PyPeerOptions, pythonUnavailable, pyUntil } from '../helpers/pypeer.js';
 
@@ -224,5 +224,54 @@ describe('refusals across implementations', { skip: unavailable ?? false }, () =
     assert.equal(t.readData('p-plain', 'plain'), 'text');
     await t.updateData('back', 'at you');
     assert.equal(await p.read('t-plain', 'back'), 'at you');
+  });
+});
+
+describe('past the full mesh, Python nodes still get every state', {
+  skip: unavailable ?? false,
+}, () => {
+  const { net, py } = mixedNet();
+
+  it('with spread.fanoutAbove 4 and a fanout of 2, each Python node holds every TypeScript node’s latest value', async () => {
+    const spread = { fanoutAbove: 4, fanout: 2 };
+    const p0 = await py({ id: 'py-a' });
+    const boot = [{ address: '127.0.0.1', port: p0.port }];
+    const ts: DSNodeServer[] = [];
+    for (let i = 0; i < 6; i++)
+      ts.push(await net.start(`ts-${i}`, { bootstrapNodes: boot, spread }));
+    const p1 = await py({ id: 'py-b', bootstrap: [ts[3]?.port as number] });
+    const all = [...ts.map((s) => s.nodeId()), 'py-a', 'py-b'];
+    await until(
+      net.servers,
+      () => net.servers.every((s) => sorted(s.peers()).join() === sorted(all).join()),
+      'every TypeScript node lists all eight',
+    );
+    await Promise.all([pySees(p0, all), pySees(p1, all)]);
+    // Each TypeScript node's update goes to its fanout and to every Python
+    // peer (they do not relay); relays carry it to the other TypeScript nodes.
+    await Promise.all(ts.map((s, i) => s.updateData('w', `v${i}`)));
+    for (const p of [p0, p1]) {
+      await pyUntil(
+        p,
+        async () => {
+          for (const [i, s] of ts.entries()) {
+            if ((await p.read(s.nodeId(), 'w')) !== `v${i}`) return false;
+          }
+          return true;
+        },
+        `${p.id} holds every TypeScript node's value`,
+      );
+    }
+    await until(
+      net.servers,
+      () => ts.every((s) => ts.every((o, i) => s.readData(o.nodeId(), 'w') === `v${i}`)),
+      'every TypeScript node holds every value',
+    );
+    await p0.update('from', 'python');
+    await until(
+      net.servers,
+      () => ts.every((s) => s.readData('py-a', 'from') === 'python'),
+      'the Python value everywhere',
+    );
   });
 });
