@@ -4,7 +4,7 @@
  *                   --floor-sizes 25,50
  *                   --data-sizes 8k,256k,4m,32m --data-sends N --data-rounds 500
  *                   --data-rss-sends 12 --out bench/results
- *                   --sim-seed 1 --sim-loss 0.01 --sim-delay 1-5 --sim-writers 5 --sim-cap 300
+ *                   --sim-seed 1 --sim-loss 0.01 --sim-delay 1-5 --sim-writers 11 --sim-cap 300
  *                   --sim-idle-after auto|S --sim-signing insecure|real]
  *
  * Starts N real nodes on 127.0.0.1 (AES on) and measures join, convergence,
@@ -51,7 +51,7 @@ const { values: args } = parseArgs({
     'sim-seed': { type: 'string', default: '1' },
     'sim-loss': { type: 'string', default: '0.01' },
     'sim-delay': { type: 'string', default: '1-5' },
-    'sim-writers': { type: 'string', default: '5' },
+    'sim-writers': { type: 'string', default: '11' },
     'sim-cap': { type: 'string', default: '300' },
     'sim-idle-after': { type: 'string', default: 'auto' },
     'sim-signing': { type: 'string', default: 'insecure' },

@@ -70,11 +70,10 @@ export const DEFAULT_TIMING: Readonly<Timing> = Object.freeze({
 /**
  * How updates spread. Up to `fanoutAbove` nodes every owner sends each new
  * State to every peer (a full mesh, as the Python nodes do). In a larger
- * network it sends it to `fanout` random peers of this implementation (and
- * always to every Python peer, which do not relay); each node of this
- * implementation that takes a new State passes it on to `fanout` others
- * once, and digests exchanged in gossip repair what a lost message missed
- * (eager and lazy push, in the manner of Plumtree).
+ * network it travels down a tree of the nodes of this implementation with
+ * `fanout` children per node (and goes straight to every Python peer,
+ * which do not relay); digests exchanged in gossip repair what the tree
+ * missed (eager and lazy push, in the manner of Plumtree). See spread.ts.
  */
 export interface Spread {
   fanout: number;
