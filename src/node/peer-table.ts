@@ -37,13 +37,8 @@ export class PeerTable {
   /** Which peer's signed messages arrived on each live connection. */
   private readonly connections = new WeakMap<object, MutablePeer>();
   private readonly detector: FailureDetector<MutablePeer>;
-  /** Bumped by every change of who is in the table, where, and how they are doing. */
+  /** Bumped by every change of who is in the table, where, and of which implementation. */
   private version = 0;
-  private reachableCache: { version: number; peers: readonly Peer[]; relaying: readonly Peer[] } = {
-    version: -1,
-    peers: [],
-    relaying: [],
-  };
 
   constructor(private readonly deps: PeerTableDeps) {
     this.detector = new FailureDetector(deps.clock, deps.timing, (p, t) => this.moved(p, t));
@@ -73,21 +68,17 @@ export class PeerTable {
 
   /**
    * A number that changes whenever a peer joins or leaves the table, moves
-   * to another endpoint, or changes liveness or implementation: what is
-   * derived from the table (its signed peer list, say) is kept until then.
+   * to another endpoint, or is found to be of this implementation: what is
+   * derived from the table (its signed peer list, the relay tree) is kept
+   * until then. Liveness is not part of it (a suspect keeps its place).
    */
   get changes(): number {
     return this.version;
   }
 
-  /** Peers with an endpoint to send to (kept between changes: every stored State asks). */
-  reachable(): readonly Peer[] {
-    return this.derived().peers;
-  }
-
-  /** Reachable alive peers of this implementation: those that relay. */
-  relaying(): readonly Peer[] {
-    return this.derived().relaying;
+  /** Peers with an endpoint to send to. */
+  reachable(): Peer[] {
+    return [...this.peers.values()].filter((p) => p.address !== '' && p.port > 0);
   }
 
   /** Whether a probe of `peer` is due, given the routine interval for healthy peers. */
@@ -337,7 +328,6 @@ export class PeerTable {
   // ---- internals ------------------------------------------------------------
 
   private moved(p: MutablePeer, t: Transition): void {
-    this.version++;
     const emit = this.deps.emit;
     switch (t) {
       case 'suspect':
@@ -361,14 +351,6 @@ export class PeerTable {
     this.peers.delete(p.id);
     this.version++;
     this.deps.onGone(p);
-  }
-
-  private derived(): typeof this.reachableCache {
-    if (this.reachableCache.version === this.version) return this.reachableCache;
-    const peers = [...this.peers.values()].filter((p) => p.address !== '' && p.port > 0);
-    const relaying = peers.filter((p) => p.sameImpl && p.live.state === 'alive');
-    this.reachableCache = { version: this.version, peers, relaying };
-    return this.reachableCache;
   }
 
   /** The table's own record behind a read-only view (the only place the cast is made). */

@@ -54,7 +54,7 @@ export class Spreader {
   }
 
   /** The peers an own update goes to directly: everyone, or past the full mesh the tree's first level and every Python peer. */
-  ownTargets(): readonly Peer[] {
+  ownTargets(): Peer[] {
     const all = this.core.peers.reachable();
     if (!this.scaled()) return all;
     return [...this.below(this.core.id), ...all.filter((p) => !p.sameImpl)];
@@ -204,14 +204,9 @@ export class Spreader {
   }
 }
 
-/** Up to `n` of `xs` at random (without copying `xs` when n is small beside it: called per stored State). */
+/** Up to `n` of `xs` at random. */
 export function pick<T>(xs: readonly T[], n: number): T[] {
   if (xs.length <= n) return [...xs];
-  if (n * 4 <= xs.length) {
-    const at = new Set<number>();
-    while (at.size < n) at.add(Math.floor(Math.random() * xs.length));
-    return [...at].map((i) => xs[i] as T);
-  }
   const a = [...xs];
   for (let i = 0; i < n; i++) {
     const j = i + Math.floor(Math.random() * (a.length - i));

@@ -200,7 +200,9 @@ export class Ticker {
     if (now - (this.indirectAt.get(target) ?? 0) < t.deadAfterMs / 2) return;
     this.indirectAt.set(target, now);
     const table = this.core.peers;
-    const helpers = table.relaying().filter((p) => p !== target);
+    const helpers = table
+      .reachable()
+      .filter((p) => p !== target && p.sameImpl && p.live.state === 'alive');
     for (const via of pick(helpers, INDIRECT_PROBES)) {
       this.out.probeVia(via, target, t.requestTimeoutMs).then(
         (reached) => {
